@@ -1,0 +1,62 @@
+"""Label-free model selection: how well a linear classifier predicts each candidate labeling.
+
+A labeling whose clusters are separated by wide margins is one a linear classifier learns
+from part of the data and predicts on the rest. The classifier is ridge regression onto
+one-hot labels: its K-fold fits for all G candidate labelings share one Gram matrix per
+fold, so the whole grid is scored with K small linear solves.
+
+The score is balanced accuracy over all ``C`` clusters (mean per-cluster recall on held-out
+samples). A cluster that is empty, or too small to be predicted, counts as recall 0: plain
+accuracy would reward labelings that pour almost everything into one cluster.
+"""
+
+import torch
+
+_RIDGE = 1e-2
+
+
+def balanced_accuracy_per_labeling(labels, predictions, n_clusters):
+    """Mean recall over all ``n_clusters`` clusters, empty ones scoring 0: (G,) for (G, n) inputs."""
+    n_configs = labels.shape[0]
+    correct = (labels == predictions).float()
+    counts = torch.zeros(n_configs, n_clusters, device=labels.device)
+    hits = torch.zeros(n_configs, n_clusters, device=labels.device)
+    counts.scatter_add_(1, labels, torch.ones_like(correct))
+    hits.scatter_add_(1, labels, correct)
+    recall = torch.where(counts > 0, hits / counts.clamp_min(1), torch.zeros_like(hits))
+    return recall.mean(1)
+
+
+def cross_validated_scores(z, labels, n_clusters, n_folds, generator, max_samples=None):
+    """K-fold balanced accuracy of a ridge classifier for each labeling: (G,) float64 on CPU.
+
+    z: (N, r) features; labels: (G, N) integer labelings of the same samples.
+    """
+    n_samples = z.shape[0]
+    device = z.device
+    if max_samples is not None and n_samples > max_samples:
+        keep = torch.randperm(n_samples, generator=generator)[:max_samples].to(device)
+        z, labels, n_samples = z[keep], labels[:, keep], max_samples
+    n_configs = labels.shape[0]
+    n_folds = max(2, min(n_folds, n_samples))
+    features = torch.cat([z, torch.ones(n_samples, 1, device=device)], dim=1).double()
+    dim = features.shape[1]
+    fold_of = (torch.randperm(n_samples, generator=generator) % n_folds).to(device)
+    one_hot = torch.zeros(n_samples, n_configs, n_clusters, device=device, dtype=torch.float64)
+    one_hot.scatter_(2, labels.T.unsqueeze(-1), 1.0)
+    one_hot = one_hot.view(n_samples, n_configs * n_clusters)
+
+    gram = features.T @ features
+    cross = features.T @ one_hot
+    predictions = torch.empty_like(labels)
+    for fold in range(n_folds):
+        held_out = fold_of == fold
+        f_out = features[held_out]
+        train_gram = gram - f_out.T @ f_out
+        train_cross = cross - f_out.T @ one_hot[held_out]
+        n_train = n_samples - f_out.shape[0]
+        ridge = _RIDGE * n_train / dim * torch.eye(dim, device=device, dtype=torch.float64)
+        weights = torch.linalg.solve(train_gram + ridge, train_cross)
+        scores = (f_out @ weights).view(-1, n_configs, n_clusters)
+        predictions[:, held_out] = scores.argmax(-1).T
+    return balanced_accuracy_per_labeling(labels, predictions, n_clusters).double().cpu()
