@@ -265,16 +265,15 @@ def _read_spaces(samples, fields, progress):
 
 def _fit(method, spaces, n_clusters, gamma, alpha, random_state, device, engine_params, progress):
     """Returns ``(labels, confidences, fit_info)`` where fit_info feeds ``ClusteringResults``."""
-    params = dict(engine_params or {})
     if method == "kmeans":
         x = spaces[0] if len(spaces) == 1 else np.hstack([_l2_rows(s) for s in spaces])
-        model = KMeans(n_clusters, random_state=random_state, device=device, **params).fit(x)
+        model = _estimator(KMeans, n_clusters, engine_params, random_state=random_state, device=device).fit(x)
         confidences = _kmeans_confidences(x, model, device)
         info = {"gamma": None, "alpha": None, "prior": None, "selection": [], "history": []}
         return model.labels_, confidences, info
-    model = PetTurtle(
-        n_clusters, method=method, gamma=gamma, alpha=alpha,
-        random_state=random_state, device=device, **params,
+    model = _estimator(
+        PetTurtle, n_clusters, engine_params, method=method, gamma=gamma, alpha=alpha,
+        random_state=random_state, device=device,
     ).fit(spaces[0] if len(spaces) == 1 else spaces, progress=progress)
     confidences = model.probabilities_[np.arange(len(model.labels_)), model.labels_]
     selection = [
@@ -286,6 +285,19 @@ def _fit(method, spaces, n_clusters, gamma, alpha, random_state, device, engine_
         "selection": selection, "history": model.history_.tolist(),
     }
     return model.labels_, confidences, info
+
+
+def _estimator(estimator_class, n_clusters, engine_params, **settings):
+    """Builds the estimator; an ``engine_params`` key it does not take is a ValueError naming those it does."""
+    try:
+        return estimator_class(n_clusters, **settings, **dict(engine_params or {}))
+    except TypeError as error:
+        code = estimator_class.__init__.__code__
+        accepted = sorted(set(code.co_varnames[2 : code.co_argcount + code.co_kwonlyargcount]) - set(settings))
+        raise ValueError(
+            f"engine_params {sorted(engine_params)} do not all fit {estimator_class.__name__} "
+            f"({error}); it accepts {accepted}"
+        ) from error
 
 
 def _l2_rows(x):
