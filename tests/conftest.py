@@ -62,7 +62,7 @@ def image_files(tmp_path_factory):
 @pytest.fixture(scope="session")
 def cifar_power_law_files(tmp_path_factory):
     """A CIFAR-10 power-law subset from ../shared (first ``int(60 * (c+1)**-1)`` files of class c,
-    217 images), as ``[(path, class)]``; skips when ../shared is absent."""
+    174 images), as ``[(path, class)]``; skips when ../shared is absent."""
     if not CIFAR_TAR.is_file():
         pytest.skip(f"needs the shared CIFAR-10 JPEGs at {CIFAR_TAR} (absent in a fresh clone)")
     keep = {}
