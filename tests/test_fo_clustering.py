@@ -172,7 +172,7 @@ BAD_INPUTS = {
     "empty view": (None, lambda d: d.limit(0), {}, "no samples"),
     "unknown embeddings": (None, None, {"embeddings": "nope"}, "neither a field"),
     "non-vector embeddings": (None, None, {"embeddings": "gt"}, "not a vector field"),
-    "different dimensions": (_different_dimensions, None, {}, "different shapes"),
+    "different dimensions": (_different_dimensions, None, {}, "different lengths"),
     "nan embeddings": (_nan_row, None, {}, "NaN"),
     "too many clusters": (None, lambda d: d.limit(4), {}, "larger than the number of samples"),
     "no sample embedded": (None, lambda d: d.exists("emb", False), {}, "no samples"),

@@ -340,6 +340,8 @@ def _clear_previous(dataset, label_field, run_key):
 
 
 def _write_labels(dataset, label_field, ids, ranked_labels, confidences, names, progress):
+    if progress is not None:
+        progress("write", 0, len(ids))
     for start in range(0, len(ids), BATCH_SIZE):
         stop = start + BATCH_SIZE
         values = {

@@ -1,5 +1,8 @@
 """Reading and writing per-sample values in bounded batches, so a million samples stay cheap."""
 
+import ast
+import zlib
+
 import fiftyone as fo
 import numpy as np
 
@@ -36,27 +39,21 @@ def read_vectors(samples, field, progress=None):
     out. Raises a ValueError when the vectors do not all have the same length.
     """
     all_ids = samples.values("id")
+    decoder = _VectorDecoder(field)
     ids, rows = [], None
-    dims = {}
+    if progress is not None:
+        progress("read", 0, len(all_ids))
     for start in range(0, len(all_ids), BATCH_SIZE):
-        chunk_ids, chunk_vectors = samples.select(all_ids[start : start + BATCH_SIZE]).values(["id", field])
-        present = [(i, v) for i, v in zip(chunk_ids, chunk_vectors) if v is not None]
-        for _, vector in present:
-            dims[np.shape(vector)] = dims.get(np.shape(vector), 0) + 1
-        if len(dims) > 1:
-            raise ValueError(
-                f"the vectors in field {field!r} have different shapes ({_describe(dims)} samples): "
-                "they come from different models; re-embed every sample with one model "
-                "(compute_embeddings(..., overwrite=True)) or cluster a view where they agree"
-            )
+        # Raw values: FiftyOne's own decoding of each vector costs ten times the query.
+        chunk_ids, chunk_raw = samples.select(all_ids[start : start + BATCH_SIZE]).values(["id", field], _raw=True)
+        present = [(str(i), v) for i, v in zip(chunk_ids, chunk_raw) if v is not None]
         if present:
             if rows is None:
-                (shape,) = dims
-                if len(shape) != 1:
-                    raise ValueError(f"field {field!r} must hold 1-D vectors, found shape {shape}")
+                dim = decoder.dim(present[0][1])
                 # Preallocated once for the whole collection: the peak stays one matrix plus a batch.
-                rows = np.empty((len(all_ids), shape[0]), dtype=np.float32)
-            rows[len(ids) : len(ids) + len(present)] = np.stack([v for _, v in present])
+                rows = np.empty((len(all_ids), dim), dtype=np.float32)
+            for offset, (_, raw) in enumerate(present):
+                rows[len(ids) + offset] = decoder.decode(raw)
             ids.extend(i for i, _ in present)
         if progress is not None:
             progress("read", min(start + BATCH_SIZE, len(all_ids)), len(all_ids))
@@ -65,5 +62,41 @@ def read_vectors(samples, field, progress=None):
     return ids, rows[: len(ids)]
 
 
-def _describe(shape_counts):
-    return ", ".join(f"{count} of shape {shape}" for shape, count in shape_counts.items())
+class _VectorDecoder:
+    """Decodes stored vectors (FiftyOne's zlib-compressed .npy bytes, or plain lists) of one length.
+
+    The .npy header of each distinct array type is parsed once, so decoding is a decompression and
+    a buffer view per vector.
+    """
+
+    def __init__(self, field):
+        self.field = field
+        self.length = None
+        self._headers = {}
+
+    def dim(self, raw):
+        return len(self.decode(raw))
+
+    def decode(self, raw):
+        if isinstance(raw, (bytes, bytearray)):
+            data = zlib.decompress(raw)
+            start = 12 if data[6] >= 2 else 10
+            end = start + int.from_bytes(data[start - 4 if start == 12 else 8 : start], "little")
+            header = data[:end]
+            if header not in self._headers:
+                self._headers[header] = ast.literal_eval(data[start:end].decode("latin1"))
+            info = self._headers[header]
+            vector = np.frombuffer(data, dtype=np.dtype(info["descr"]), offset=end).reshape(info["shape"])
+        else:
+            vector = np.asarray(raw)
+        if vector.ndim != 1:
+            raise ValueError(f"field {self.field!r} must hold 1-D vectors, found one of shape {vector.shape}")
+        if self.length is None:
+            self.length = len(vector)
+        elif len(vector) != self.length:
+            raise ValueError(
+                f"the vectors in field {self.field!r} have different lengths ({self.length} and "
+                f"{len(vector)}): they come from different models; re-embed every sample with one "
+                "model (compute_embeddings(..., overwrite=True)) or cluster a view where they agree"
+            )
+        return vector
