@@ -112,6 +112,7 @@ class ClusterSizesPanel(foo.Panel):
                 "alpha": summary["alpha"],
                 "n_skipped": summary["n_skipped"],
                 "scores": {k: evaluation[k] for k in ("accuracy", "nmi", "ari")} if evaluation else None,
+                "n_classes": len(evaluation["classes"]) if evaluation else None,
                 "gt_path": ground_truth_path(ctx.dataset, evaluation["gt_field"]) if evaluation else None,
             }
         )
@@ -176,7 +177,7 @@ class ClusterSizesPanel(foo.Panel):
             )
             panel.plot(
                 "confusion",
-                layout=_confusion_layout(),
+                layout=_confusion_layout(state.n_classes, len(state.cluster_names)),
                 config={"displayModeBar": False, "responsive": True},
                 on_click=self.on_click_cell,
                 )
@@ -231,10 +232,12 @@ def _sizes_traces(names, sizes, fitted_prior, fitted_alpha, selected):
 
 def _sizes_layout(n_clusters):
     return {
+        "height": 420,
         "title": {"text": "Cluster sizes, largest first", "x": 0.01},
         "xaxis": {"type": "category", "title": {"text": "cluster"}, "tickangle": -45 if n_clusters > 8 else 0, "automargin": True},
         "yaxis": {"title": {"text": "samples"}, "rangemode": "tozero"},
-        "legend": {"orientation": "h", "x": 1, "xanchor": "right", "y": 1.12},
+        "showlegend": True,
+        "legend": {"orientation": "h", "x": 1, "xanchor": "right", "y": 1.02, "yanchor": "bottom"},
         "bargap": 0.15,
         "hovermode": "closest",
         "margin": {"t": 60, "r": 20, "b": 40, "l": 60},
@@ -244,27 +247,32 @@ def _sizes_layout(n_clusters):
 
 
 def _confusion_heatmap(evaluation):
-    """True class (rows) vs cluster (columns), each class's matched cluster on the diagonal."""
+    """True class (rows) vs cluster (columns, largest first as in the bar chart). Rows follow
+    the cluster the Hungarian matching gives each class, so matched pairs form the diagonal;
+    unmatched classes come last."""
     classes, clusters, counts = evaluation["classes"], evaluation["clusters"], evaluation["confusion_matrix"]
-    matched = {cls: cluster for cluster, cls in evaluation["mapping"].items() if cls is not None}
-    order = [clusters.index(matched[cls]) for cls in classes if cls in matched]
-    order += [j for j in range(len(clusters)) if j not in order]
+    column_of_class = {cls: clusters.index(cluster) for cluster, cls in evaluation["mapping"].items() if cls is not None}
+    rows = sorted(range(len(classes)), key=lambda i: column_of_class.get(classes[i], len(clusters)))
     return [
         {
             "type": "heatmap",
-            "x": [clusters[j] for j in order],
-            "y": classes,
-            "z": [[row[j] for j in order] for row in counts],
-            "colorscale": "Blues",
+            "x": clusters,
+            "y": [classes[i] for i in rows],
+            "z": [counts[i] for i in rows],
+            # from the panel's background to the bars' blue, so the eye reads counts, not hues
+            "colorscale": [[0.0, "#1e2230"], [1.0, BAR_COLOR]],
+            # counts written in the cells while they stay legible
+            "texttemplate": "%{z}" if len(classes) * len(clusters) <= 400 else "",
             "hovertemplate": "class %{y} in %{x}: %{z} samples<extra></extra>",
         }
     ]
 
 
-def _confusion_layout():
+def _confusion_layout(n_classes, n_clusters):
     return {
+        "height": min(900, 180 + 36 * n_classes),
         "title": {"text": "True class vs cluster", "x": 0.01},
-        "xaxis": {"type": "category", "title": {"text": "cluster"}, "tickangle": -45, "automargin": True},
+        "xaxis": {"type": "category", "title": {"text": "cluster"}, "tickangle": -45 if n_clusters > 8 else 0, "automargin": True},
         "yaxis": {"type": "category", "title": {"text": "true class"}, "autorange": "reversed", "automargin": True},
         "margin": {"t": 50, "r": 20, "b": 40, "l": 60},
         "paper_bgcolor": "rgba(0,0,0,0)",

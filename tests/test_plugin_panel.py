@@ -79,6 +79,9 @@ def test_load_charts_the_latest_run(dataset):
     non_empty = [name for name, size in zip(results.cluster_names, results.cluster_sizes) if size]
     assert sorted(heatmap["y"]) == sorted(CLASSES) and sorted(heatmap["x"]) == non_empty
     assert sum(map(sum, heatmap["z"])) == len(dataset)
+    matched = {cls: cluster for cluster, cls in results.evaluation["mapping"].items() if cls is not None}
+    matched_columns = [heatmap["x"].index(matched[cls]) for cls in heatmap["y"] if cls in matched]
+    assert matched_columns == sorted(matched_columns)  # the Hungarian matches run down the diagonal
     assert "accuracy" in event.output and "NMI" in event.output and "ARI" in event.output
 
 
