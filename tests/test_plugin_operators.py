@@ -11,7 +11,7 @@ import pytest
 import fiftyone as fo
 import fiftyone.operators as foo
 from fiftyone.operators.delegated import DelegatedOperationService
-from fiftyone.operators.executor import ExecutionContext, ExecutionError
+from fiftyone.operators.executor import ExecutionContext, ExecutionError, Executor
 from fiftyone.plugins.context import build_plugin_contexts
 
 import petturtle
@@ -212,6 +212,18 @@ def test_large_views_default_to_delegated_execution(dataset, monkeypatch):
     monkeypatch.setattr(forms, "DELEGATION_THRESHOLD", len(dataset) - 1)
     options = operator.resolve_execution_options(ctx)
     assert options.default_choice_to_delegated and options.allow_immediate_execution
+
+
+def test_app_run_streams_progress_then_reloads_the_dataset(dataset):
+    operator = foo.get_operator(uri("cluster_samples"))
+    ctx = ExecutionContext(request_params=dict(dataset_name=dataset.name, params=cluster_params()), executor=Executor())
+    messages = [message.body for message in operator.execute(ctx)]
+
+    progress = [m.params for m in messages if m.operator_uri == "set_progress"]
+    assert {p["label"].split(":")[0] for p in progress} >= {"read", "train", "write"}
+    assert progress[-1] == {"label": f"write: {len(dataset)}/{len(dataset)}", "progress": 1.0}
+    assert messages[-1].operator_uri == "reload_dataset"
+    assert petturtle.list_cluster_runs(dataset) == ["clusters"]
 
 
 def test_delegated_run_reports_progress_and_writes_the_run(dataset):
