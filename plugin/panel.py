@@ -76,7 +76,8 @@ class ClusterSizesPanel(foo.Panel):
 
     def tag_cluster(self, ctx):
         cluster = ctx.panel.state.cluster
-        tag = ctx.panel.state.tag or cluster
+        # the App keeps an input's value at its path in the layout: actions.tag
+        tag = ctx.panel.state.get("actions.tag") or cluster
         if cluster is None or not tag:
             return
         samples = self._cluster_view(ctx, cluster)
@@ -94,7 +95,8 @@ class ClusterSizesPanel(foo.Panel):
         run_keys = petturtle.list_cluster_runs(ctx.dataset)
         if run_key not in run_keys:
             run_key = run_keys[-1] if run_keys else None
-        ctx.panel.state.set({"run_keys": run_keys, "run_key": run_key, "cluster": None})
+        # header.run_key is where the App keeps the dropdown's value
+        ctx.panel.state.set({"run_keys": run_keys, "run_key": run_key, "header.run_key": run_key, "cluster": None})
         if run_key is None:
             return
         results = petturtle.load_clusters(ctx.dataset, run_key)

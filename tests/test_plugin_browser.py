@@ -8,12 +8,13 @@ Needs Debian's chromium (apt-get install -y chromium): without it the test fails
 
 import os
 import shutil
+import time
 import uuid
 
 import pytest
 
 import petturtle
-from browser.app import app_server, chromium_page
+from browser.app import app_server, chromium_page, require_chromium
 from browser.data import make_dataset, plugins_dir_with_repo
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -39,6 +40,7 @@ def clustered_dataset(tmp_path):
 @pytest.mark.browser
 @pytest.mark.timeout(240)
 def test_clicking_a_bar_filters_the_grid_to_that_cluster(clustered_dataset, tmp_path):
+    require_chromium()
     dataset, results = clustered_dataset
     os.makedirs(ARTIFACTS, exist_ok=True)
     (tmp_path / "plugins").mkdir()
@@ -76,6 +78,15 @@ def test_clicking_a_bar_filters_the_grid_to_that_cluster(clustered_dataset, tmp_
         page.get_by_text(f"Tag these {size} samples").wait_for(timeout=30_000)
         clicked = os.path.join(ARTIFACTS, "cluster_sizes_panel.png")
         page.screenshot(path=clicked)
+
+        page.locator(f'input[value="{name}"]').fill("review")  # the tag input offers the cluster's name
+        page.wait_for_timeout(1000)  # the App syncs typed values into the panel state
+        page.get_by_text(f"Tag these {size} samples").click()
+        deadline = time.monotonic() + 30
+        while dataset.count_sample_tags().get("review") != size and time.monotonic() < deadline:
+            time.sleep(0.5)
+        assert dataset.match_tags("review").distinct("pet_turtle.label") == [name]
+        assert dataset.count_sample_tags() == {"review": size}
 
     if os.environ.get("PETTURTLE_UPDATE_DOCS_IMAGES") == "1":
         shutil.copy(clicked, DOCS_IMAGE)

@@ -114,7 +114,7 @@ def test_tagging_and_resetting_the_shown_cluster(dataset):
     results = cluster(dataset, "clusters")
     clicked = PanelEvent(dataset, "on_click_bar", PanelEvent(dataset, "on_load").state, x=results.cluster_names[0])
 
-    tagged = PanelEvent(dataset, "tag_cluster", {**clicked.state, "tag": "review"})
+    tagged = PanelEvent(dataset, "tag_cluster", {**clicked.state, "actions": {"tag": "review"}})
     assert dataset.count_sample_tags() == {"review": results.cluster_sizes[0]}
     assert "reload_dataset" in tagged.triggered
 
