@@ -222,6 +222,8 @@ def _embedding_plan(samples, embeddings):
 
 
 def _check_targets(dataset, label_field, run_key, fields, overwrite):
+    if not isinstance(label_field, str) or not label_field.isidentifier() or label_field.startswith("_"):
+        raise ValueError(f"label_field must be a plain field name such as 'pet_turtle', got {label_field!r}")
     _check_run_key(run_key)
     if label_field in fields:
         raise ValueError(f"label_field {label_field!r} is an embeddings field: choose another label_field")
@@ -239,12 +241,15 @@ def _check_targets(dataset, label_field, run_key, fields, overwrite):
                 f"field {label_field!r} already exists: pass overwrite=True to replace it or choose "
                 "another label_field"
             )
-        for key in list_cluster_runs(dataset):
-            if key != run_key and dataset.get_run_info(key).config.label_field == label_field:
-                raise ValueError(
-                    f"field {label_field!r} holds the labels of clustering run {key!r}: choose another "
-                    f"label_field, or delete that run with petturtle.delete_clusters(dataset, {key!r})"
-                )
+        replaced = dataset.get_run_info(run_key).config.label_field if dataset.has_run(run_key) else None
+        if label_field != replaced:
+            # overwrite replaces the labels of the run it replaces, never other data.
+            owners = [k for k in list_cluster_runs(dataset) if dataset.get_run_info(k).config.label_field == label_field]
+            way_out = f", or delete run {owners[0]!r} with petturtle.delete_clusters" if owners else ""
+            raise ValueError(
+                f"field {label_field!r} is not the label field of run {run_key!r}, so overwrite will not "
+                f"replace it: choose another label_field{way_out}"
+            )
 
 
 def _read_spaces(samples, fields, progress):
@@ -333,9 +338,10 @@ def _rank_by_size(labels, n_clusters):
 
 
 def _clear_previous(dataset, label_field, run_key):
+    """Deletes the run being replaced and its labels (``_check_targets`` made sure they are its own)."""
     if dataset.has_run(run_key):
         dataset.delete_run(run_key)  # its cleanup deletes its label field
-    if dataset.has_sample_field(label_field):
+    if dataset.has_sample_field(label_field):  # in case that cleanup failed (FiftyOne only logs it)
         dataset.delete_sample_field(label_field)
 
 

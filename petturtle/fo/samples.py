@@ -9,6 +9,8 @@ import numpy as np
 # Samples per database round trip: large enough to amortize the query, small enough that the
 # Python objects of one batch stay a few tens of MB.
 BATCH_SIZE = 20000
+# Reads carry whole vectors (about 2 KB each compressed for 512-d), so they come in smaller batches.
+READ_BATCH_SIZE = 8192
 
 
 def check_image_collection(samples):
@@ -43,9 +45,9 @@ def read_vectors(samples, field, progress=None):
     ids, rows = [], None
     if progress is not None:
         progress("read", 0, len(all_ids))
-    for start in range(0, len(all_ids), BATCH_SIZE):
+    for start in range(0, len(all_ids), READ_BATCH_SIZE):
         # Raw values: FiftyOne's own decoding of each vector costs ten times the query.
-        chunk_ids, chunk_raw = samples.select(all_ids[start : start + BATCH_SIZE]).values(["id", field], _raw=True)
+        chunk_ids, chunk_raw = samples.select(all_ids[start : start + READ_BATCH_SIZE]).values(["id", field], _raw=True)
         present = [(str(i), v) for i, v in zip(chunk_ids, chunk_raw) if v is not None]
         if present:
             if rows is None:
@@ -56,7 +58,7 @@ def read_vectors(samples, field, progress=None):
                 rows[len(ids) + offset] = decoder.decode(raw)
             ids.extend(i for i, _ in present)
         if progress is not None:
-            progress("read", min(start + BATCH_SIZE, len(all_ids)), len(all_ids))
+            progress("read", min(start + READ_BATCH_SIZE, len(all_ids)), len(all_ids))
     if rows is None:
         return [], np.empty((0, 0), dtype=np.float32)
     return ids, rows[: len(ids)]
