@@ -49,6 +49,14 @@ def name_problem(name):
     return None
 
 
+def unused_name(base, taken):
+    """``base``, or ``base_2``, ``base_3``... whichever is not taken: a default that is valid."""
+    name, suffix = base, 2
+    while name in taken:
+        name, suffix = f"{base}_{suffix}", suffix + 1
+    return name
+
+
 def overwrite_checkbox(inputs, description):
     inputs.bool("overwrite", default=False, label="Overwrite", description=description, view=types.CheckboxView())
 
@@ -78,7 +86,7 @@ def new_run_key(ctx, inputs, default, existing, name="run_key", label="Run key",
     overwriting = allow_overwrite and ctx.params.get("overwrite", False)
     if problem is None and value in existing and not overwriting:
         hint = "choose another key or check 'Overwrite'" if allow_overwrite else "choose another key"
-        problem = f"A cluster run with key '{value}' already exists: {hint}"
+        problem = f"A run with key '{value}' already exists: {hint}"
     inputs.str(
         name,
         default=default,

@@ -118,16 +118,17 @@ class ClusterSamples(foo.Operator):
                 minimum=0.0,
             )
         forms.ground_truth_field(ctx, inputs, view)
+        fields, run_keys = set(ctx.dataset.get_field_schema()), ctx.dataset.list_runs()
         label_field = forms.new_field_name(
             ctx,
             inputs,
             "label_field",
             label="Label field",
-            default="pet_turtle",
-            existing=ctx.dataset.get_field_schema(),
+            default=forms.unused_name("pet_turtle", fields | set(run_keys)),
+            existing=fields,
             description="Classification field receiving each sample's cluster and its confidence",
         )
-        forms.new_run_key(ctx, inputs, default=label_field, existing=petturtle.list_cluster_runs(ctx.dataset))
+        forms.new_run_key(ctx, inputs, default=label_field, existing=run_keys)
         forms.overwrite_checkbox(inputs, "Replace an existing label field or run of the same name")
         return types.Property(inputs, view=types.View(label="Cluster samples"))
 
@@ -240,7 +241,7 @@ class RenameClusterRun(foo.Operator):
                 ctx,
                 inputs,
                 default="",
-                existing=petturtle.list_cluster_runs(ctx.dataset),
+                existing=ctx.dataset.list_runs(),
                 name="new_run_key",
                 label="New run key",
                 allow_overwrite=False,
