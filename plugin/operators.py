@@ -12,6 +12,7 @@ import fiftyone.operators as foo
 import fiftyone.operators.types as types
 
 import petturtle
+from petturtle.fo.encoders import default_pretrained
 
 from . import forms
 from .progress import run_reporting_progress
@@ -69,11 +70,13 @@ class ComputeEmbeddings(foo.Operator):
             embeddings_field=params["embeddings_field"],
             batch_size=params.get("batch_size", 64),
             overwrite=params.get("overwrite", False),
-            **({"pretrained": params["pretrained"]} if params.get("pretrained") else {}),
+            # no tag: the weights compute_clusters would pick for this model
+            pretrained=params.get("pretrained") or default_pretrained(params["model"]),
         )
         yield ctx.trigger("reload_dataset")
 
     def __call__(self, sample_collection, model="ViT-B-32", pretrained=None, embeddings_field="clip_embeddings", batch_size=64, overwrite=False, delegate=False):
+        """Embeds ``sample_collection`` into ``embeddings_field``; returns the ``ExecutionResult``."""
         params = dict(model=model, pretrained=pretrained, embeddings_field=embeddings_field, batch_size=batch_size, overwrite=overwrite)
         return foo.execute_operator(self.uri, dict(view=sample_collection.view()), params=params, request_delegation=delegate)
 
@@ -193,7 +196,7 @@ class ClusterSamples(foo.Operator):
         result = foo.execute_operator(self.uri, dict(view=sample_collection.view()), params=params, request_delegation=delegate)
         if delegate:
             return result
-        return petturtle.load_clusters(sample_collection._dataset, run_key or label_field)
+        return petturtle.load_clusters(sample_collection._root_dataset, run_key or label_field)
 
 
 class GetClusterRunInfo(foo.Operator):
