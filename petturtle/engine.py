@@ -11,6 +11,8 @@ import torch
 
 from .objectives import entropy, kl_to_prior, label_distribution, soft_cross_entropy
 
+_INITIAL_LOGIT_STD = 0.1
+
 
 @dataclass
 class Schedule:
@@ -36,15 +38,23 @@ class TaskEncoders:
     biases: list  # per space: (G, C)
 
     @classmethod
-    def initial(cls, dims, n_configs, n_clusters, generator, device):
-        """Every configuration starts from the same encoder, so the grid compares regularizers only."""
+    def initial(cls, spaces, n_configs, n_clusters, generator):
+        """Every configuration starts from the same encoder, so the grid compares regularizers only.
+
+        Gains are set so that initial logits have a spread of about ``_INITIAL_LOGIT_STD``
+        whatever the dimension: sparsemax of larger logits is already one-hot for most
+        samples, and a one-hot sparsemax passes no gradient, freezing a random labeling.
+        """
         directions, gains = [], []
-        for dim in dims:
-            bound = dim**-0.5
-            single = (torch.rand(dim, 1, n_clusters, generator=generator) * 2 - 1) * bound
-            directions.append(single.expand(-1, n_configs, -1).contiguous().to(device))
-            gains.append(single.norm(dim=0).expand(n_configs, -1).contiguous().to(device))
-        biases = [torch.zeros(n_configs, n_clusters, device=device) for _ in dims]
+        for z in spaces:
+            dim = z.shape[1]
+            rms_norm = float(z.pow(2).sum(1).mean().sqrt().clamp_min(1e-12))
+            # Direction norms set the pace at which Adam turns them: about 0.58, like nn.Linear's init.
+            single = (torch.rand(dim, 1, n_clusters, generator=generator) * 2 - 1) * dim**-0.5
+            directions.append(single.expand(-1, n_configs, -1).contiguous().to(z.device))
+            gain = _INITIAL_LOGIT_STD * dim**0.5 / rms_norm
+            gains.append(torch.full((n_configs, n_clusters), gain, device=z.device))
+        biases = [torch.zeros(n_configs, n_clusters, device=z.device) for z in spaces]
         return cls(directions, gains, biases)
 
     def parameters(self):
@@ -90,7 +100,7 @@ def fit_grid(spaces, n_clusters, method, gammas, priors, sort_prior, schedule, g
     n_configs = gammas.shape[0]
     shape = (n_configs, n_clusters)
 
-    encoders = TaskEncoders.initial([z.shape[1] for z in spaces], n_configs, n_clusters, generator, device)
+    encoders = TaskEncoders.initial(spaces, n_configs, n_clusters, generator)
     for p in encoders.parameters():
         p.requires_grad_(True)
     head_weights = [torch.zeros(z.shape[1], *shape, device=device, requires_grad=True) for z in spaces]

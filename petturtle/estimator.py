@@ -61,7 +61,7 @@ class PetTurtle:
         inner_lr=1e-2,
         warm_start=True,
         n_components=256,
-        row_norm=10.0,
+        row_norm=3.0,
         cv_folds=10,
         selection_max_samples=20000,
         random_state=None,
