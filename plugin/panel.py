@@ -183,7 +183,7 @@ class ClusterSizesPanel(foo.Panel):
                 config={"displayModeBar": False, "responsive": True},
                 on_click=self.on_click_cell,
                 )
-        return types.Property(panel, view=types.GridView(orientation="vertical", padding=2, gap=1))
+        return types.Property(panel, view=types.GridView(orientation="vertical", align_x="stretch", padding=2, gap=1))
 
 
 def _run_summary_markdown(state):
@@ -235,6 +235,7 @@ def _sizes_traces(names, sizes, fitted_prior, fitted_alpha, selected):
 def _sizes_layout(n_clusters):
     return {
         "height": 420,
+        "autosize": True,
         "title": {"text": "Cluster sizes, largest first", "x": 0.01},
         "xaxis": {"type": "category", "title": {"text": "cluster"}, "tickangle": -45 if n_clusters > 8 else 0, "automargin": True},
         "yaxis": {"title": {"text": "samples"}, "rangemode": "tozero"},
@@ -273,6 +274,7 @@ def _confusion_heatmap(evaluation):
 def _confusion_layout(n_classes, n_clusters):
     return {
         "height": min(900, 180 + 36 * n_classes),
+        "autosize": True,
         "title": {"text": "True class vs cluster", "x": 0.01},
         "xaxis": {"type": "category", "title": {"text": "cluster"}, "tickangle": -45 if n_clusters > 8 else 0, "automargin": True},
         "yaxis": {"type": "category", "title": {"text": "true class"}, "autorange": "reversed", "automargin": True},
