@@ -172,17 +172,18 @@ class ClusterSizesPanel(foo.Panel):
         if state.scores:
             scores = state.scores
             panel.md(
-                f"#### Against ground truth\n\naccuracy **{scores['accuracy']:.1%}** · "
+                f"Against ground truth: accuracy **{scores['accuracy']:.1%}** · "
                 f"NMI **{scores['nmi']:.3f}** · ARI **{scores['ari']:.3f}** "
                 "(clusters matched to classes by the Hungarian algorithm)",
-                name="scores",
+                # not "scores": a view shows the state value at its own name
+                name="scores_text",
             )
             panel.plot(
                 "confusion",
                 layout=_confusion_layout(state.n_classes, len(state.cluster_names)),
                 config={"displayModeBar": False, "responsive": True},
                 on_click=self.on_click_cell,
-                )
+            )
         return types.Property(panel, view=types.GridView(orientation="vertical", align_x="stretch", padding=2, gap=1))
 
 

@@ -75,6 +75,7 @@ def test_clicking_a_bar_filters_the_grid_to_that_cluster(clustered_dataset, app)
     page.locator(".js-plotly-plot").nth(1).locator("g.hm").wait_for(timeout=30_000)  # the confusion heatmap
     page.wait_for_timeout(1000)  # let the panel's layout settle before clicking a bar
     page.screenshot(path=os.path.join(ARTIFACTS, "cluster_sizes_panel_loaded.png"))
+    page.get_by_text(f"accuracy {results.evaluation['accuracy']:.1%}").wait_for(timeout=10_000)
 
     sizes_chart = page.evaluate(PLOT_TRACES)[0]
     assert sizes_chart[0]["type"] == "bar"
