@@ -41,20 +41,25 @@ class TaskEncoders:
     def initial(cls, spaces, n_configs, n_clusters, generator):
         """Every configuration starts from the same encoder, so the grid compares regularizers only.
 
-        Gains are set so that initial logits have a spread of about ``_INITIAL_LOGIT_STD``
-        whatever the dimension: sparsemax of larger logits is already one-hot for most
-        samples, and a one-hot sparsemax passes no gradient, freezing a random labeling.
+        Cluster c starts pointing at a k-means++ seed (as a nearest-seed partition would),
+        rather than in a random direction whose labeling cuts through the data's groups.
+        Gains make the initial logits spread by about ``_INITIAL_LOGIT_STD``: sparsemax of
+        larger logits is already one-hot for most samples, and a one-hot sparsemax passes
+        no gradient, which would freeze the initial labeling.
         """
-        directions, gains = [], []
+        seeds = _kmeans_plus_plus(torch.cat(spaces, dim=1), n_clusters, generator)
+        directions, gains, biases = [], [], []
         for z in spaces:
-            dim = z.shape[1]
-            rms_norm = float(z.pow(2).sum(1).mean().sqrt().clamp_min(1e-12))
+            centers = z[seeds].T  # (r, C)
+            norms = centers.norm(dim=0).clamp_min(1e-12)
+            # Nearest-seed partition: argmax_c <seed_c, z> - |seed_c|^2 / 2, divided by |seed_c|.
+            unit_logits = z @ (centers / norms) - norms / 2
+            gain = _INITIAL_LOGIT_STD / float(unit_logits.std().clamp_min(1e-12))
             # Direction norms set the pace at which Adam turns them: about 0.58, like nn.Linear's init.
-            single = (torch.rand(dim, 1, n_clusters, generator=generator) * 2 - 1) * dim**-0.5
-            directions.append(single.expand(-1, n_configs, -1).contiguous().to(z.device))
-            gain = _INITIAL_LOGIT_STD * dim**0.5 / rms_norm
+            direction = centers / norms * (z.shape[1] / 3) ** 0.5 * z.shape[1] ** -0.5
+            directions.append(direction[:, None, :].expand(-1, n_configs, -1).contiguous())
             gains.append(torch.full((n_configs, n_clusters), gain, device=z.device))
-        biases = [torch.zeros(n_configs, n_clusters, device=z.device) for z in spaces]
+            biases.append((-gain * norms / 2).expand(n_configs, -1).contiguous())
         return cls(directions, gains, biases)
 
     def parameters(self):
@@ -63,13 +68,13 @@ class TaskEncoders:
     def weights(self):
         return [v * (g / v.norm(dim=0).clamp_min(1e-12)) for v, g in zip(self.directions, self.gains)]
 
+    def logits(self, spaces):
+        """Per space: (n, G, C)."""
+        return [_linear(z, w, b) for z, w, b in zip(spaces, self.weights(), self.biases)]
+
     def label_distribution(self, spaces, method):
         """Soft labels averaged over spaces: (n, G, C)."""
-        per_space = [
-            label_distribution(_linear(z, w, b), method)
-            for z, w, b in zip(spaces, self.weights(), self.biases)
-        ]
-        return torch.stack(per_space).mean(0)
+        return _mean_labels(self.logits(spaces), method)
 
     def select(self, config):
         """The encoders of one configuration, kept with a grid axis of length 1."""
@@ -78,6 +83,27 @@ class TaskEncoders:
             [g[config : config + 1].detach().clone() for g in self.gains],
             [b[config : config + 1].detach().clone() for b in self.biases],
         )
+
+
+def _kmeans_plus_plus(z, n_clusters, generator, max_samples=20000):
+    """Indices of k-means++ seeds (each drawn with probability ∝ squared distance), on a sample."""
+    n = z.shape[0]
+    pool = torch.randperm(n, generator=generator)[:max_samples].to(z.device)
+    points = z[pool]
+    chosen = [int(torch.randint(points.shape[0], (1,), generator=generator))]
+    closest = (points - points[chosen[0]]).pow(2).sum(1)
+    for _ in range(1, n_clusters):
+        weights = closest.double().cpu()
+        pick = int(torch.multinomial(weights, 1, generator=generator)) if weights.sum() > 0 else int(
+            torch.randint(points.shape[0], (1,), generator=generator)
+        )
+        chosen.append(pick)
+        closest = torch.minimum(closest, (points - points[pick]).pow(2).sum(1))
+    return pool[torch.tensor(chosen, device=z.device)]
+
+
+def _mean_labels(logits, method):
+    return torch.stack([label_distribution(l, method) for l in logits]).mean(0)
 
 
 def _linear(z, weight, bias):
@@ -118,7 +144,8 @@ def fit_grid(spaces, n_clusters, method, gammas, priors, sort_prior, schedule, g
             index = torch.randint(n_samples, (schedule.batch_size,), generator=generator).to(device)
             batch = [z[index] for z in spaces]
 
-        labels = encoders.label_distribution(batch, method)
+        logits = encoders.logits(batch)
+        labels = _mean_labels(logits, method)
         targets = labels.detach()
         if not schedule.warm_start:
             with torch.no_grad():

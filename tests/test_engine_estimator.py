@@ -103,8 +103,8 @@ def test_bad_parameters_raise(params, message):
 def test_pet_turtle_beats_turtle_on_imbalanced_clusters():
     sizes = [600, 150, 70, 40]  # power law, alpha about 2
     X, y = power_law_blobs(sizes, dim=12, spread=2.5, seed=1)
-    pet = PetTurtle(4, gamma=1.0, alpha=2.0, n_iter=150, random_state=0, device="cpu").fit(X)
-    turtle = PetTurtle(4, method="turtle", gamma=1.0, n_iter=150, random_state=0, device="cpu").fit(X)
+    pet = PetTurtle(4, gamma=10.0, alpha=2.0, n_iter=150, random_state=0, device="cpu").fit(X)
+    turtle = PetTurtle(4, method="turtle", gamma=10.0, n_iter=150, random_state=0, device="cpu").fit(X)
     pet_score, turtle_score = hungarian_accuracy(y, pet.labels_), hungarian_accuracy(y, turtle.labels_)
     assert pet_score > 0.9
     assert pet_score > turtle_score + 0.15
