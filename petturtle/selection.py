@@ -27,8 +27,20 @@ def balanced_accuracy_per_labeling(labels, predictions, n_clusters):
     return recall.mean(1)
 
 
-def cross_validated_scores(z, labels, n_clusters, n_folds, generator, max_samples=None):
-    """K-fold balanced accuracy of a ridge classifier for each labeling: (G,) float64 on CPU.
+def cohen_kappa_per_labeling(labels, predictions, n_clusters):
+    """Agreement beyond chance, ``(p_o - p_e) / (1 - p_e)``: (G,); 0 for a one-cluster labeling."""
+    n = labels.shape[1]
+    observed = (labels == predictions).double().mean(1)
+    label_share = torch.zeros(labels.shape[0], n_clusters, dtype=torch.float64, device=labels.device)
+    label_share.scatter_add_(1, labels, torch.ones_like(labels, dtype=torch.float64))
+    predicted_share = torch.zeros_like(label_share)
+    predicted_share.scatter_add_(1, predictions, torch.ones_like(predictions, dtype=torch.float64))
+    chance = (label_share * predicted_share).sum(1) / n**2
+    return torch.where(chance < 1, (observed - chance) / (1 - chance).clamp_min(1e-12), torch.zeros_like(chance))
+
+
+def cross_validated_scores(z, labels, n_clusters, n_folds, generator, max_samples=None, criterion="kappa"):
+    """K-fold score of a ridge classifier for each labeling: (G,) float64 on CPU.
 
     z: (N, r) features; labels: (G, N) integer labelings of the same samples.
     """
@@ -59,4 +71,12 @@ def cross_validated_scores(z, labels, n_clusters, n_folds, generator, max_sample
         weights = torch.linalg.solve(train_gram + ridge, train_cross)
         scores = (f_out @ weights).view(-1, n_configs, n_clusters)
         predictions[:, held_out] = scores.argmax(-1).T
-    return balanced_accuracy_per_labeling(labels, predictions, n_clusters).double().cpu()
+    score = CRITERIA[criterion]
+    return score(labels, predictions, n_clusters).double().cpu()
+
+
+CRITERIA = {
+    "balanced_accuracy": balanced_accuracy_per_labeling,
+    "kappa": cohen_kappa_per_labeling,
+    "accuracy": lambda labels, predictions, n_clusters: (labels == predictions).double().mean(1),
+}
