@@ -30,7 +30,7 @@ class PetTurtle:
     gamma, alpha : "auto", float or list of floats
         Regularization weight and power-law exponent. "auto" searches the paper's grids;
         every (gamma, alpha) pair is trained in one batched run and the labeling a linear
-        classifier predicts best under cross-validation (balanced accuracy) wins.
+        classifier predicts best under cross-validation (Cohen's kappa) wins.
         ``alpha`` is ignored by TURTLE.
     prior_order : {"sorted", "fixed"}
         "sorted" compares the mean label distribution sorted largest first with the prior

@@ -8,7 +8,7 @@ import torch
 
 from petturtle.objectives import entropy, kl_to_prior, label_distribution
 from petturtle.priors import fit_power_law_alpha, power_law_prior
-from petturtle.selection import balanced_accuracy_per_labeling, cross_validated_scores
+from petturtle.selection import cohen_kappa_per_labeling, cross_validated_scores
 
 
 def _brute_force_simplex_projection(z):
@@ -90,11 +90,11 @@ def test_power_law_prior_and_its_fitted_exponent():
         fit_power_law_alpha([0, 0, 0])
 
 
-def test_balanced_accuracy_scores_empty_clusters_as_zero():
-    labels = torch.tensor([[0, 0, 1, 1], [0, 0, 0, 0]])
-    perfect = labels.clone()
-    scores = balanced_accuracy_per_labeling(labels, perfect, n_clusters=2)
-    assert scores.tolist() == [1.0, 0.5]
+def test_kappa_gives_no_credit_for_a_collapsed_labeling():
+    labels = torch.tensor([[0, 0, 1, 1], [0, 0, 0, 0], [0, 0, 0, 1]])
+    predictions = torch.tensor([[0, 0, 1, 1], [0, 0, 0, 0], [0, 0, 0, 0]])
+    scores = cohen_kappa_per_labeling(labels, predictions, n_clusters=2)
+    assert scores.tolist() == [1.0, 0.0, 0.0]
 
 
 def test_cross_validation_prefers_true_structure_over_collapse_and_random_splits():
