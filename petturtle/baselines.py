@@ -17,14 +17,17 @@ def _prepare(X, normalize, device):
     return x
 
 
-def _nearest(x, centers):
-    """Index of, and squared distance to, the nearest center for each row (chunked)."""
+def _nearest(x, x_sq, centers):
+    """Index of, and squared distance to, the nearest center for each row (chunked).
+
+    ``x_sq`` holds the squared row norms of ``x``, computed once per fit.
+    """
     index = torch.empty(x.shape[0], dtype=torch.int64, device=x.device)
     dist = torch.empty(x.shape[0], device=x.device)
     center_sq = (centers * centers).sum(1)
     for start in range(0, x.shape[0], _CHUNK_ROWS):
         chunk = x[start : start + _CHUNK_ROWS]
-        d = (chunk * chunk).sum(1, keepdim=True) - 2 * chunk @ centers.T + center_sq
+        d = x_sq[start : start + _CHUNK_ROWS, None] - 2 * chunk @ centers.T + center_sq
         dist[start : start + chunk.shape[0]], index[start : start + chunk.shape[0]] = d.clamp_min(0).min(1)
     return index, dist
 
@@ -33,9 +36,11 @@ class KMeans:
     """Lloyd's K-means with k-means++ seeding; the best of ``n_init`` runs by inertia.
 
     ``normalize`` L2-normalizes rows first (cosine K-means, the usual choice for CLIP).
+    A run stops when the centers move (squared, summed) less than ``tol`` times the data's
+    total variance, as in scikit-learn.
     """
 
-    def __init__(self, n_clusters, *, n_init=10, max_iter=300, tol=1e-6, normalize=True, random_state=None, device="auto"):
+    def __init__(self, n_clusters, *, n_init=10, max_iter=300, tol=1e-4, normalize=True, random_state=None, device="auto"):
         self.n_clusters = n_clusters
         self.n_init = n_init
         self.max_iter = max_iter
@@ -50,20 +55,22 @@ class KMeans:
         check_n_clusters(self.n_clusters, x.shape[0])
         generator = torch.Generator()
         generator.manual_seed(self.random_state if self.random_state is not None else int(np.random.SeedSequence().entropy % 2**63))
+        x_sq = (x * x).sum(1)
+        threshold = self.tol * float(x.var(0).mean())
         best = None
         for _ in range(self.n_init):
             centers = self._seed(x, generator)
             for iteration in range(self.max_iter):
-                labels, dist = _nearest(x, centers)
+                labels, dist = _nearest(x, x_sq, centers)
                 sums = torch.zeros_like(centers).index_add_(0, labels, x)
                 counts = torch.bincount(labels, minlength=self.n_clusters).unsqueeze(1)
                 # An emptied cluster keeps its old center rather than collapsing to the origin.
                 new_centers = torch.where(counts > 0, sums / counts.clamp_min(1), centers)
                 shift = ((new_centers - centers) ** 2).sum()
                 centers = new_centers
-                if shift <= self.tol:
+                if shift <= threshold:
                     break
-            labels, dist = _nearest(x, centers)
+            labels, dist = _nearest(x, x_sq, centers)
             inertia = float(dist.sum())
             if best is None or inertia < best[0]:
                 best = (inertia, centers, labels, iteration + 1)
@@ -96,7 +103,7 @@ class KMeans:
         if not hasattr(self, "cluster_centers_"):
             raise ValueError("this KMeans is not fitted yet: call fit(X) first")
         x = _prepare(X, self.normalize, resolve_device(self.device))
-        labels, _ = _nearest(x, torch.as_tensor(self.cluster_centers_, device=x.device))
+        labels, _ = _nearest(x, (x * x).sum(1), torch.as_tensor(self.cluster_centers_, device=x.device))
         return labels.cpu().numpy()
 
 
