@@ -17,6 +17,17 @@ _MAX_PASS_ELEMENTS = 2**24
 _PREDICT_CHUNK = 65536
 
 
+def _select(configs, scores):
+    """Index of the winning (gamma, alpha): alpha first, by its mean score over the gammas,
+    then the best gamma for that alpha. Averaging over gammas steadies the choice of alpha,
+    the structural one, against the noise of single fits."""
+    alphas = sorted({a for _, a in configs})
+    mean_score = {a: np.mean([s for (_, b), s in zip(configs, scores) if b == a]) for a in alphas}
+    best_alpha = max(alphas, key=lambda a: mean_score[a])
+    candidates = [i for i, (_, a) in enumerate(configs) if a == best_alpha]
+    return max(candidates, key=lambda i: scores[i])
+
+
 class PetTurtle:
     """Deep unsupervised SVM clustering with a power-law prior (PET-TURTLE) or TURTLE.
 
@@ -29,8 +40,9 @@ class PetTurtle:
         TURTLE: softmax labels and ``-gamma * H(tau_bar)``.
     gamma, alpha : "auto", float or list of floats
         Regularization weight and power-law exponent. "auto" searches the paper's grids;
-        every (gamma, alpha) pair is trained in one batched run and the labeling a linear
-        classifier predicts best under cross-validation (Cohen's kappa) wins.
+        every (gamma, alpha) pair is trained in one batched run and scored by how well a
+        linear classifier predicts its labeling under cross-validation (Cohen's kappa). The
+        alpha with the best mean score over the gammas wins, then its best gamma.
         ``alpha`` is ignored by TURTLE.
     prior_order : {"sorted", "fixed"}
         "sorted" compares the mean label distribution sorted largest first with the prior
@@ -156,7 +168,7 @@ class PetTurtle:
                 labels, n_clusters, self.cv_folds,
                 torch.Generator().manual_seed(seed + 1), self.selection_max_samples,
             ).numpy()
-            best = int(np.argmax(scores))
+            best = _select(configs, scores)
             if progress is not None:
                 progress("select", 1, 1)
         else:

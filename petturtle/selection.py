@@ -9,8 +9,9 @@ The score is Cohen's kappa between held-out predictions and the labeling: agreem
 what the cluster sizes alone give by chance. Plain accuracy rewards labelings that pour
 almost everything into one cluster (predicting the big cluster is easy); kappa scores a
 one-cluster labeling 0, and an empty cluster simply adds nothing. Balanced accuracy (mean
-recall per cluster), the other guard we measured, picked near-uniform priors on every
-power-law subset of the benchmark, while kappa follows the imbalance part of the way.
+recall per cluster), another guard we measured, picked near-uniform priors on every
+power-law subset of the benchmark; kappa's excess over size-matched random linear labelings
+picked alpha >= 1 on the balanced set. Kappa follows the imbalance part of the way.
 """
 
 import torch
