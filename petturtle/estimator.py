@@ -15,6 +15,8 @@ from .validation import as_grid, as_spaces
 # grids are trained in chunks with the same seed, so chunking does not change the result.
 _MAX_PASS_ELEMENTS = 2**24
 _PREDICT_CHUNK = 65536
+# Sparsemax needs several temporaries the size of its input: chunks of 2^22 elements keep them small.
+_LABEL_CHUNK_ELEMENTS = 2**22
 
 
 def _select(configs, scores):
@@ -157,7 +159,7 @@ class PetTurtle:
             )
             encoders.append(enc)
             histories.append(history)
-            labelings.append(self._labels(enc, reduced).argmax(-1).T)
+            labelings.append(self._labels(enc, reduced, reduce=lambda p: p.argmax(-1)).T)
 
         if len(configs) > 1:
             if progress is not None:
@@ -221,12 +223,15 @@ class PetTurtle:
     def predict(self, X):
         return self.predict_proba(X).argmax(1).astype(np.int64)
 
-    def _labels(self, encoders, reduced):
+    def _labels(self, encoders, reduced, reduce=None):
+        """Label distributions (N, G, C), or ``reduce`` of them, by chunks whose (rows, G, C) stay small."""
+        n_configs, n_clusters = encoders.gains[0].shape
+        rows = max(1, _LABEL_CHUNK_ELEMENTS // (n_configs * n_clusters))
         with torch.no_grad():
-            parts = [
-                encoders.label_distribution([z[i : i + _PREDICT_CHUNK] for z in reduced], self.method)
-                for i in range(0, reduced[0].shape[0], _PREDICT_CHUNK)
-            ]
+            parts = []
+            for i in range(0, reduced[0].shape[0], rows):
+                labels = encoders.label_distribution([z[i : i + rows] for z in reduced], self.method)
+                parts.append(labels if reduce is None else reduce(labels))
         return torch.cat(parts)
 
     def _check_fitted(self):

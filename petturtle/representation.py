@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import torch
 
-_CHUNK_ROWS = 65536
+_CHUNK_ROWS = 8192
 
 
 def _l2_rows(x):
