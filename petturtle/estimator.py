@@ -19,15 +19,20 @@ _PREDICT_CHUNK = 65536
 _LABEL_CHUNK_ELEMENTS = 2**22
 
 
-def _select(configs, scores):
+def _select(configs, scores, n_empty):
     """Index of the winning (gamma, alpha): alpha first, by its mean score over the gammas,
     then the best gamma for that alpha. Averaging over gammas steadies the choice of alpha,
-    the structural one, against the noise of single fits."""
-    alphas = sorted({a for _, a in configs})
-    mean_score = {a: np.mean([s for (_, b), s in zip(configs, scores) if b == a]) for a in alphas}
-    best_alpha = max(alphas, key=lambda a: mean_score[a])
-    candidates = [i for i, (_, a) in enumerate(configs) if a == best_alpha]
-    return max(candidates, key=lambda i: scores[i])
+    the structural one, against the noise of single fits.
+
+    Labelings that leave a cluster empty do not give the C clusters asked for, and fewer
+    clusters are easier to predict: they compete only when every labeling has an empty one.
+    """
+    eligible = [i for i in range(len(configs)) if n_empty[i] == 0] or list(range(len(configs)))
+    by_alpha = {}
+    for i in eligible:
+        by_alpha.setdefault(configs[i][1], []).append(i)
+    best_alpha = max(by_alpha, key=lambda a: np.mean([scores[i] for i in by_alpha[a]]))
+    return max(by_alpha[best_alpha], key=lambda i: scores[i])
 
 
 class PetTurtle:
@@ -161,16 +166,17 @@ class PetTurtle:
             histories.append(history)
             labelings.append(self._labels(enc, reduced, reduce=lambda p: p.argmax(-1)).T)
 
+        labels = torch.cat(labelings)
+        sizes_per_config = [torch.bincount(l, minlength=n_clusters).cpu().numpy() for l in labels]
         if len(configs) > 1:
             if progress is not None:
                 progress("select", 0, 1)
-            labels = torch.cat(labelings)
             scores = cross_validated_scores(
                 reduced[0] if len(reduced) == 1 else torch.cat(reduced, 1),
                 labels, n_clusters, self.cv_folds,
                 torch.Generator().manual_seed(seed + 1), self.selection_max_samples,
             ).numpy()
-            best = _select(configs, scores)
+            best = _select(configs, scores, [int((sizes == 0).sum()) for sizes in sizes_per_config])
             if progress is not None:
                 progress("select", 1, 1)
         else:
@@ -181,7 +187,6 @@ class PetTurtle:
         self.gamma_, self.alpha_ = configs[best]
         self.prior_ = power_law_prior(n_clusters, self.alpha_)
         self.history_ = histories[chunk_index][:, within].numpy()
-        sizes_per_config = [torch.bincount(l, minlength=n_clusters).cpu().numpy() for l in torch.cat(labelings)]
         self.selection_ = [
             {
                 "gamma": g,

@@ -163,3 +163,14 @@ def test_cuda_matches_cpu_accuracy():
     cpu = PetTurtle(3, gamma=10.0, alpha=1.0, n_iter=100, random_state=0, device="cpu").fit(X)
     gpu = PetTurtle(3, gamma=10.0, alpha=1.0, n_iter=100, random_state=0, device="cuda").fit(X)
     assert abs(hungarian_accuracy(y, cpu.labels_) - hungarian_accuracy(y, gpu.labels_)) < 0.02
+
+
+def test_selection_passes_over_labelings_with_empty_clusters():
+    from petturtle.estimator import _select
+
+    configs = [(1.0, 0.5), (5.0, 0.5), (1.0, 2.0), (5.0, 2.0)]
+    scores = [0.80, 0.82, 0.95, 0.90]
+    assert _select(configs, scores, n_empty=[0, 0, 3, 0]) == 3
+    assert _select(configs, scores, n_empty=[0, 0, 3, 2]) == 1
+    assert _select(configs, scores, n_empty=[0, 0, 0, 0]) == 2
+    assert _select(configs, scores, n_empty=[1, 1, 1, 1]) == 2
