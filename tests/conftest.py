@@ -74,3 +74,26 @@ def cifar_power_law_files(tmp_path_factory):
         folder = tmp_path_factory.mktemp("cifar")
         tar.extractall(folder, members=[tar.getmember(n) for n in keep], filter="data")
     return [(str(folder / n), cls) for n, cls in keep.items()]
+
+
+@pytest.fixture(scope="module")
+def plugin_installed(tmp_path_factory):
+    """Points FiftyOne at a plugins folder holding this repository, for one test module."""
+    import fiftyone as fo
+    from browser.data import plugins_dir_with_repo
+
+    previous = fo.config.plugins_dir
+    fo.config.plugins_dir = plugins_dir_with_repo(str(tmp_path_factory.mktemp("plugins")))
+    yield
+    fo.config.plugins_dir = previous
+
+
+@pytest.fixture
+def dataset(tmp_path):
+    """The plugin tests' dataset: real PNGs in imbalanced classes, deleted after the test."""
+    _needs_database()
+    from browser.data import make_dataset as make_image_dataset
+
+    dataset = make_image_dataset(f"plugin-{uuid.uuid4().hex[:8]}", str(tmp_path))
+    yield dataset
+    dataset.delete()

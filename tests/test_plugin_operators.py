@@ -4,7 +4,6 @@ import os
 import shutil
 import subprocess
 import sys
-import uuid
 
 import pytest
 
@@ -15,7 +14,7 @@ from fiftyone.operators.executor import ExecutionContext, ExecutionError, Execut
 from fiftyone.plugins.context import build_plugin_contexts
 
 import petturtle
-from browser.data import CLASSES, make_dataset, plugins_dir_with_repo
+from browser.data import CLASSES
 
 PLUGIN = "@pet-turtle/pet-turtle"
 OPERATORS = ["compute_embeddings", "cluster_samples", "get_cluster_run_info", "rename_cluster_run", "delete_cluster_run"]
@@ -24,19 +23,7 @@ FAST = {"engine_params": {"n_iter": 30}, "random_state": 0}
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-@pytest.fixture(scope="module", autouse=True)
-def plugin(tmp_path_factory):
-    previous = fo.config.plugins_dir
-    fo.config.plugins_dir = plugins_dir_with_repo(str(tmp_path_factory.mktemp("plugins")))
-    yield
-    fo.config.plugins_dir = previous
-
-
-@pytest.fixture
-def dataset(tmp_path):
-    dataset = make_dataset(f"plugin-ops-{uuid.uuid4().hex[:8]}", str(tmp_path))
-    yield dataset
-    dataset.delete()
+pytestmark = pytest.mark.usefixtures("plugin_installed")
 
 
 def uri(name):

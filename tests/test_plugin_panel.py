@@ -1,7 +1,6 @@
 """The cluster sizes panel, its event handlers driven the way the App calls them."""
 
 import json
-import uuid
 
 import pytest
 
@@ -9,24 +8,12 @@ import fiftyone as fo
 import fiftyone.operators as foo
 
 import petturtle
-from browser.data import CLASSES, make_dataset, plugins_dir_with_repo
+from browser.data import CLASSES
 
 PANEL = "@pet-turtle/pet-turtle/cluster_sizes"
 
 
-@pytest.fixture(scope="module", autouse=True)
-def plugin(tmp_path_factory):
-    previous = fo.config.plugins_dir
-    fo.config.plugins_dir = plugins_dir_with_repo(str(tmp_path_factory.mktemp("plugins")))
-    yield
-    fo.config.plugins_dir = previous
-
-
-@pytest.fixture
-def dataset(tmp_path):
-    dataset = make_dataset(f"plugin-panel-{uuid.uuid4().hex[:8]}", str(tmp_path))
-    yield dataset
-    dataset.delete()
+pytestmark = pytest.mark.usefixtures("plugin_installed")
 
 
 def cluster(dataset, run_key, **kwargs):
