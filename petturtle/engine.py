@@ -47,7 +47,7 @@ class TaskEncoders:
         larger logits is already one-hot for most samples, and a one-hot sparsemax passes
         no gradient, which would freeze the initial labeling.
         """
-        seeds = _kmeans_plus_plus(torch.cat(spaces, dim=1), n_clusters, generator)
+        seeds = _kmeans_plus_plus(spaces, n_clusters, generator)
         directions, gains, biases = [], [], []
         for z in spaces:
             centers = z[seeds].T  # (r, C)
@@ -85,11 +85,13 @@ class TaskEncoders:
         )
 
 
-def _kmeans_plus_plus(z, n_clusters, generator, max_samples=20000):
-    """Indices of k-means++ seeds (each drawn with probability ∝ squared distance), on a sample."""
-    n = z.shape[0]
-    pool = torch.randperm(n, generator=generator)[:max_samples].to(z.device)
-    points = z[pool]
+def _kmeans_plus_plus(spaces, n_clusters, generator, max_samples=20000):
+    """Indices of k-means++ seeds (each drawn with probability ∝ squared distance) over the
+    concatenated spaces, on a sample: only the sample is concatenated, never the whole data."""
+    n = spaces[0].shape[0]
+    device = spaces[0].device
+    pool = torch.randperm(n, generator=generator)[:max_samples].to(device)
+    points = torch.cat([z[pool] for z in spaces], dim=1)
     chosen = [int(torch.randint(points.shape[0], (1,), generator=generator))]
     closest = (points - points[chosen[0]]).pow(2).sum(1)
     for _ in range(1, n_clusters):
@@ -99,7 +101,7 @@ def _kmeans_plus_plus(z, n_clusters, generator, max_samples=20000):
         )
         chosen.append(pick)
         closest = torch.minimum(closest, (points - points[pick]).pow(2).sum(1))
-    return pool[torch.tensor(chosen, device=z.device)]
+    return pool[torch.tensor(chosen, device=device)]
 
 
 def _mean_labels(logits, method):

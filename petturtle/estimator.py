@@ -35,6 +35,12 @@ def _select(configs, scores, n_empty):
     return max(by_alpha[best_alpha], key=lambda i: scores[i])
 
 
+def _is_overwritable(x):
+    if torch.is_tensor(x):
+        return x.dtype == torch.float32 and x.device.type == "cpu" and x.is_contiguous()
+    return isinstance(x, np.ndarray) and x.dtype == np.float32 and x.flags.c_contiguous and x.flags.writeable
+
+
 class PetTurtle:
     """Deep unsupervised SVM clustering with a power-law prior (PET-TURTLE) or TURTLE.
 
@@ -61,6 +67,10 @@ class PetTurtle:
         Dimension of the principal subspace each space is reduced to before fitting.
     cv_folds, selection_max_samples :
         Folds of the label-free selection, and a cap on the samples it uses.
+    copy : bool
+        False lets ``fit`` write its reduced features over X to save memory, as scikit-learn's
+        ``PCA(copy=False)`` does: a writable float32 C-contiguous array (or CPU tensor) is then
+        garbage afterwards. Other inputs are never modified.
     random_state : int or None
     device : "auto", "cpu", "cuda", ...
     """
@@ -83,6 +93,7 @@ class PetTurtle:
         row_norm=3.0,
         cv_folds=10,
         selection_max_samples=20000,
+        copy=True,
         random_state=None,
         device="auto",
     ):
@@ -101,6 +112,7 @@ class PetTurtle:
         self.row_norm = row_norm
         self.cv_folds = cv_folds
         self.selection_max_samples = selection_max_samples
+        self.copy = copy
         self.random_state = random_state
         self.device = device
 
@@ -134,11 +146,12 @@ class PetTurtle:
         ``progress(stage, done, total)``, if given, is called as training and selection advance.
         """
         configs = self._check_params()
+        overwrite = not self.copy and all(_is_overwritable(x) for x in (X if isinstance(X, (list, tuple)) else [X]))
         spaces = as_spaces(X, self.n_clusters)
         device = resolve_device(self.device)
         seed = self.random_state if self.random_state is not None else int(np.random.SeedSequence().entropy % 2**63)
         self.projections_ = [Projection.fit(x, self.n_components, device, self.row_norm) for x in spaces]
-        reduced = [p.transform(x) for p, x in zip(self.projections_, spaces)]
+        reduced = [p.transform(x, overwrite) for p, x in zip(self.projections_, spaces)]
         del spaces
         n_clusters = self.n_clusters
         schedule = Schedule(

@@ -43,11 +43,21 @@ class Projection:
         scale = float(row_norm * variance_kept.clamp_min(1e-12).rsqrt())
         return cls(mean.float(), eigenvectors[:, order].float().contiguous(), scale)
 
-    def transform(self, x):
-        """Projects ``x`` (n, d) by chunks into a float32 tensor (n, r) on the fit's device."""
+    def transform(self, x, overwrite=False):
+        """Projects ``x`` (n, d) by chunks into a float32 tensor (n, r) on the fit's device.
+
+        With ``overwrite`` and ``x`` a contiguous float32 tensor on that device, the output is
+        written over ``x``'s own memory: output rows [s, s+k) fill the first (s+k)·r floats,
+        which only hold input rows already read (r <= d), so the data is never held twice.
+        """
         device = self.mean.device
-        out = torch.empty(x.shape[0], self.components.shape[1], device=device)
-        for start in range(0, x.shape[0], _CHUNK_ROWS):
+        n, r = x.shape[0], self.components.shape[1]
+        in_place = (
+            overwrite and x.device == device and x.dtype == torch.float32 and x.is_contiguous() and r <= x.shape[1]
+        )
+        out = x.view(-1)[: n * r].view(n, r) if in_place else torch.empty(n, r, device=device)
+        for start in range(0, n, _CHUNK_ROWS):
+            # _l2_rows returns a new tensor: the chunk is copied out before ``out`` is written.
             chunk = _l2_rows(x[start : start + _CHUNK_ROWS].to(device, torch.float32))
             out[start : start + chunk.shape[0]] = ((chunk - self.mean) @ self.components) * self.scale
         return out

@@ -12,7 +12,6 @@ import fiftyone.operators as foo
 import fiftyone.operators.types as types
 
 import petturtle
-from petturtle.fo.encoders import default_pretrained
 
 from . import forms
 from .progress import run_reporting_progress
@@ -70,8 +69,7 @@ class ComputeEmbeddings(foo.Operator):
             embeddings_field=params["embeddings_field"],
             batch_size=params.get("batch_size", 64),
             overwrite=params.get("overwrite", False),
-            # no tag: the weights compute_clusters would pick for this model
-            pretrained=params.get("pretrained") or default_pretrained(params["model"]),
+            pretrained=params.get("pretrained") or "default",
         )
         yield ctx.trigger("reload_dataset")
 

@@ -55,6 +55,18 @@ def test_same_random_state_gives_the_same_labels_and_float16_is_accepted():
     assert hungarian_accuracy(first, second) > 0.97
 
 
+def test_copy_false_reuses_a_float32_matrix_and_spares_other_inputs():
+    X, _ = power_law_blobs([50, 30, 20], dim=24, seed=6)
+    expected = PetTurtle(3, gamma=10.0, alpha=1.0, n_components=8, **FAST).fit_predict(X)
+    scratch = X.copy()
+    labels = PetTurtle(3, gamma=10.0, alpha=1.0, n_components=8, copy=False, **FAST).fit_predict(scratch)
+    np.testing.assert_array_equal(labels, expected)
+    assert not np.array_equal(scratch, X)  # its memory held the reduced features
+    as_float64 = X.astype(np.float64)
+    PetTurtle(3, gamma=10.0, alpha=1.0, n_components=8, copy=False, **FAST).fit(as_float64)
+    np.testing.assert_array_equal(as_float64, X.astype(np.float64))  # a converted copy was used
+
+
 def test_several_representation_spaces():
     X, y = power_law_blobs([60, 40, 30], seed=4)
     other = X @ np.random.default_rng(0).normal(size=(16, 8)).astype(np.float32)

@@ -106,6 +106,14 @@ def test_unknown_model_and_tag_are_named():
         load_encoder("ViT-B-32", "no-such-tag", torch.device("cpu"))
 
 
+def test_default_weights_follow_the_architecture():
+    from petturtle.fo.encoders import default_pretrained
+
+    assert default_pretrained("ViT-B-32") == "laion2b_s34b_b79k"
+    assert default_pretrained("RN50x64") == "openai"  # the paper's encoder has no LAION weights
+    assert default_pretrained("efficientnet-lite0") is None
+
+
 def test_download_failure_names_the_ways_out():
     """With the Hugging Face hub offline, asking for CLIP weights gives an actionable error."""
     code = (

@@ -20,8 +20,9 @@ from ..estimator import PetTurtle
 from ..priors import fit_power_law_alpha
 from ..validation import check_n_clusters
 from .embeddings import compute_embeddings
-from .encoders import default_pretrained, is_model_name
+from .encoders import is_model_name
 from .runs import Clustering, ClusteringConfig, ClusteringResults, evaluate_against, ground_truth_path
+from .progress import StageProgress
 from .samples import BATCH_SIZE, check_image_collection, check_not_empty, read_vectors
 
 logger = logging.getLogger(__name__)
@@ -104,40 +105,41 @@ def compute_clusters(
     for field, model in plan:
         if model is not None:
             compute_embeddings(
-                samples, model=model, pretrained=default_pretrained(model),
-                embeddings_field=field, device=device, progress=progress,
+                samples, model=model, embeddings_field=field, device=device, progress=progress,
             )
-    ids, spaces = _read_spaces(samples, fields, progress)
-    if len(ids) < n_clusters:
-        raise ValueError(
-            f"only {len(ids)} of the {len(samples)} samples have embeddings in {fields}, fewer than "
-            f"n_clusters={n_clusters}: embed them first with petturtle.compute_embeddings(...) "
-            "or ask for fewer clusters"
+    # One terminal bar per stage (read, train, select, write); the callback sees every report.
+    with StageProgress(progress) as report:
+        ids, spaces = _read_spaces(samples, fields, report)
+        if len(ids) < n_clusters:
+            raise ValueError(
+                f"only {len(ids)} of the {len(samples)} samples have embeddings in {fields}, fewer than "
+                f"n_clusters={n_clusters}: embed them first with petturtle.compute_embeddings(...) "
+                "or ask for fewer clusters"
+            )
+        labels, confidences, fit_info = _fit(
+            method, spaces, n_clusters, gamma, alpha, random_state, device, engine_params, report
         )
-    labels, confidences, fit_info = _fit(
-        method, spaces, n_clusters, gamma, alpha, random_state, device, engine_params, progress
-    )
-    del spaces
-    ranked_labels, names, sizes = _rank_by_size(labels, n_clusters)
-    config = ClusteringConfig(
-        method=method, n_clusters=n_clusters, embeddings=fields, label_field=label_field,
-        gamma=gamma, alpha=alpha, random_state=random_state,
-        engine_params=dict(engine_params or {}), gt_field=gt_field,
-    )
-    results = ClusteringResults(
-        samples, config, run_key,
-        cluster_names=names, cluster_sizes=sizes, n_samples=len(ids),
-        n_skipped=len(samples) - len(ids),
-        fitted_alpha=fit_power_law_alpha(sizes),
-        **fit_info,
-    )
-    if gt_field is not None:
-        results.evaluation = evaluate_against(samples, gt_field, ids, [names[i] for i in ranked_labels])
+        del spaces
+        ranked_labels, names, sizes = _rank_by_size(labels, n_clusters)
+        config = ClusteringConfig(
+            method=method, n_clusters=n_clusters, embeddings=fields, label_field=label_field,
+            gamma=gamma, alpha=alpha, random_state=random_state,
+            engine_params=dict(engine_params or {}), gt_field=gt_field,
+        )
+        results = ClusteringResults(
+            samples, config, run_key,
+            cluster_names=names, cluster_sizes=sizes, n_samples=len(ids),
+            n_skipped=len(samples) - len(ids),
+            fitted_alpha=fit_power_law_alpha(sizes),
+            **fit_info,
+        )
+        if gt_field is not None:
+            results.evaluation = evaluate_against(samples, gt_field, ids, [names[i] for i in ranked_labels])
 
-    if overwrite:
-        _clear_previous(dataset, label_field, run_key)
-    _write_labels(dataset, label_field, ids, ranked_labels, confidences, names, progress)
-    samples.register_run(run_key, config, results=results)
+        if overwrite:
+            _clear_previous(dataset, label_field, run_key)
+        _write_labels(dataset, label_field, ids, ranked_labels, confidences, names, report)
+        samples.register_run(run_key, config, results=results)
     if results.n_skipped:
         logger.warning("%d samples without embeddings were skipped and got no label", results.n_skipped)
     return results
@@ -278,7 +280,8 @@ def _fit(method, spaces, n_clusters, gamma, alpha, random_state, device, engine_
         return model.labels_, confidences, info
     model = _estimator(
         PetTurtle, n_clusters, engine_params, method=method, gamma=gamma, alpha=alpha,
-        random_state=random_state, device=device,
+        # The matrices were read for this call alone: the fit may reuse their memory.
+        random_state=random_state, device=device, copy=False,
     ).fit(spaces[0] if len(spaces) == 1 else spaces, progress=progress)
     confidences = model.probabilities_[np.arange(len(model.labels_)), model.labels_]
     selection = [

@@ -9,13 +9,13 @@ import logging
 import os
 
 import fiftyone as fo
-import fiftyone.core.utils as fou
 import numpy as np
 import torch
 from PIL import Image
 
 from ..device import resolve_device
-from .encoders import load_encoder
+from .encoders import default_pretrained, load_encoder
+from .progress import StageProgress
 from .samples import check_image_collection, write_by_id
 
 logger = logging.getLogger(__name__)
@@ -72,7 +72,7 @@ def default_num_workers():
 def compute_embeddings(
     samples,
     model="ViT-B-32",
-    pretrained="laion2b_s34b_b79k",
+    pretrained="default",
     embeddings_field="clip_embeddings",
     batch_size=64,
     num_workers=None,
@@ -90,8 +90,10 @@ def compute_embeddings(
         "RN50x64"), or "efficientnet-lite0": ImageNet features whose weights ship in a pip
         package, so it works without internet access.
     pretrained : str or None
-        An open_clip pretrained tag (e.g. "laion2b_s34b_b79k", "openai") or a local checkpoint
-        file. Ignored by "efficientnet-lite0".
+        An open_clip pretrained tag (e.g. "laion2b_s34b_b79k", "openai"), a local checkpoint
+        file, None for random weights, or "default": LAION-2B where the architecture has those
+        weights, else its first listed tag ("openai" for the paper's RN50x64). Ignored by
+        "efficientnet-lite0".
     num_workers : int or None
         DataLoader workers decoding images; None picks one per spare CPU core (at most 8).
     overwrite : bool
@@ -105,6 +107,8 @@ def compute_embeddings(
     check_image_collection(samples)
     if model == "efficientnet-lite0":
         pretrained = None
+    elif pretrained == "default":
+        pretrained = default_pretrained(model)
     dataset = samples._root_dataset
     existing = dataset.get_field(embeddings_field)
     if existing is not None and not isinstance(existing, fo.VectorField):
@@ -141,7 +145,8 @@ def compute_embeddings(
         pending_vectors.clear()
 
     done = 0
-    with fou.ProgressBar(total=len(ids), iters_str="images") as bar, torch.inference_mode():
+    with StageProgress(progress) as report, torch.inference_mode():
+        report("embed", 0, len(ids))
         for indices, images, bad in loader:
             if images is not None:
                 vectors = encoder(images.to(device, non_blocking=True)).float().cpu().numpy()
@@ -153,9 +158,7 @@ def compute_embeddings(
             if len(pending_ids) >= _WRITE_EVERY:
                 flush()
             done += len(indices) + len(bad)
-            bar.update(len(indices) + len(bad))
-            if progress is not None:
-                progress("embed", done, len(ids))
+            report("embed", done, len(ids))
     flush()
     if result.unreadable_ids:
         dataset.select(result.unreadable_ids).tag_samples(UNREADABLE_TAG)
