@@ -120,8 +120,9 @@ def main():
     print(f"{'stage':<16} {'seconds':>9} {'peak RSS MiB':>13} {'above start':>12} {'x matrix':>9}")
     for stage, row in meter.rows.items():
         above = (row["peak"] - baseline) / 2**20
-        ratio = f"{above / matrix_mib:>9.2f}" if stage != "insert" else f"{'':>9}"
-        print(f"{stage:<16} {row['seconds']:>9.1f} {row['peak'] / 2**20:>13.0f} {above:>12.0f} {ratio}")
+        # The baseline is taken after the insert, so the insert has no "above start".
+        above_text, ratio = (f"{above:>12.0f}", f"{above / matrix_mib:>9.2f}") if stage != "insert" else ("", "")
+        print(f"{stage:<16} {row['seconds']:>9.1f} {row['peak'] / 2**20:>13.0f} {above_text:>12} {ratio:>9}")
     print(f"{'total':<16} {sum(r['seconds'] for r in meter.rows.values()):>9.1f}")
 
 
