@@ -8,6 +8,7 @@ import sys
 import numpy as np
 import pytest
 
+import fiftyone as fo
 import petturtle
 from conftest import FAST_ENGINE
 
@@ -68,6 +69,15 @@ def test_pet_turtle_labels_run_and_evaluation(blobs_dataset):
     assert summary["gamma"] == 10.0 and summary["alpha"] == 1.0
     assert len(summary["fitted_prior"]) == N_CLASSES and abs(sum(summary["fitted_prior"]) - 1) < 1e-9
     assert len(summary["history"]) == FAST_ENGINE["n_iter"]
+
+
+def test_terminal_bars_follow_each_stage(blobs_dataset, capfd, monkeypatch):
+    monkeypatch.setattr(fo.config, "show_progress_bars", True)
+    petturtle.compute_clusters(blobs_dataset, N_CLASSES, embeddings="emb", **FAST)
+    out = capfd.readouterr().out
+    # Each bar draws at least its first state (later draws are throttled by time).
+    assert f"/{FAST_ENGINE['n_iter']} [" in out and "steps/s" in out  # training
+    assert out.count("/183 [") >= 2 and "samples/s" in out  # reading, then writing
 
 
 @pytest.mark.parametrize("method", ["turtle", "kmeans"])
