@@ -36,6 +36,16 @@ def cross_validated_scores(z, labels, n_clusters, n_folds, generator, max_sample
 
     z: (N, r) features; labels: (G, N) integer labelings of the same samples.
     """
+    labels, predictions = cross_validated_predictions(z, labels, n_clusters, n_folds, generator, max_samples)
+    return cohen_kappa_per_labeling(labels, predictions, n_clusters).cpu()
+
+
+def cross_validated_predictions(z, labels, n_clusters, n_folds, generator, max_samples=None):
+    """Held-out ridge predictions of every labeling: ``(labels, predictions)``, both (G, n).
+
+    With ``max_samples`` the scoring runs on a random subset of n samples, and ``labels``
+    comes back restricted to it.
+    """
     n_samples = z.shape[0]
     device = z.device
     if max_samples is not None and n_samples > max_samples:
@@ -63,5 +73,4 @@ def cross_validated_scores(z, labels, n_clusters, n_folds, generator, max_sample
         weights = torch.linalg.solve(train_gram + ridge, train_cross)
         scores = (f_out @ weights).view(-1, n_configs, n_clusters)
         predictions[:, held_out] = scores.argmax(-1).T
-    return cohen_kappa_per_labeling(labels, predictions, n_clusters).cpu()
-
+    return labels, predictions
