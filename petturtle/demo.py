@@ -18,6 +18,8 @@ N_CLASSES = 10
 LARGEST = 170
 ALPHA = 1.0
 METHODS = (("pet-turtle", "pet_turtle"), ("turtle", "turtle"), ("kmeans", "kmeans"))
+PLUGIN_NAME = "@pet-turtle/pet-turtle"
+PANEL_NAME = "cluster_sizes"
 
 
 def images_folder():
@@ -102,16 +104,56 @@ def main(argv=None):
     print_table(dataset, runs)
     print(f"\ndone in {time.perf_counter() - started:.0f} s")
 
+    plugins = plugins_folder()
     if args.headless:
         print(
-            f"\nOpen it in the App with:\n  python -c \"import fiftyone as fo; "
-            f"fo.launch_app(fo.load_dataset('{DATASET_NAME}'), port={args.port}).wait()\"\n"
+            f"\nOpen it in the App, with the cluster sizes panel beside the samples, with:\n"
+            f"  FIFTYONE_PLUGINS_DIR={plugins} python -c \"import fiftyone as fo; "
+            f"from petturtle.demo import app_layout; fo.launch_app(fo.load_dataset('{DATASET_NAME}'), "
+            f"spaces=app_layout(), port={args.port}).wait()\"\n"
             f"then color by or filter on the fields {[f for _, f in METHODS]}."
         )
         return
-    session = fo.launch_app(dataset, port=args.port)
+    # The App server reads the plugins folder from the environment when it starts.
+    os.environ["FIFTYONE_PLUGINS_DIR"] = fo.config.plugins_dir = str(plugins)
+    session = fo.launch_app(dataset, port=args.port, spaces=app_layout())
     print(f"The App is at http://localhost:{args.port} (Ctrl+C to quit)")
     session.wait()
+
+
+def plugins_folder():
+    """A plugins folder where the App finds this package's plugin: the configured one when it
+    already holds the plugin, else a folder in the demo's cache holding a link to the clone."""
+    import fiftyone as fo
+    import fiftyone.plugins as fop
+
+    configured = fo.config.plugins_dir
+    if configured and any(p.name == PLUGIN_NAME for p in fop.list_plugins()):
+        return Path(configured)
+    clone = Path(__file__).resolve().parents[1]
+    if not (clone / "fiftyone.yml").exists():
+        raise RuntimeError(
+            "the App's cluster sizes panel comes from this repository's plugin, which this "
+            "installation lacks: install the plugin (see README.md, 'Using it from the FiftyOne "
+            "App') or run the demo with --headless"
+        )
+    folder = images_folder().parent / "plugins"
+    folder.mkdir(parents=True, exist_ok=True)
+    link = folder / "pet-turtle"
+    if not link.is_symlink() or link.resolve() != clone:
+        link.unlink(missing_ok=True)
+        link.symlink_to(clone, target_is_directory=True)
+    return folder
+
+
+def app_layout():
+    """The samples grid with the cluster sizes panel beside it."""
+    import fiftyone as fo
+
+    return fo.Space(
+        children=[fo.Panel(type="Samples", pinned=True), fo.Panel(type=PANEL_NAME)],
+        orientation="horizontal",
+    )
 
 
 if __name__ == "__main__":
