@@ -112,6 +112,9 @@ def test_default_weights_follow_the_architecture():
     assert default_pretrained("ViT-B-32") == "laion2b_s34b_b79k"
     assert default_pretrained("RN50x64") == "openai"  # the paper's encoder has no LAION weights
     assert default_pretrained("efficientnet-lite0") is None
+    assert default_pretrained("ViT-B-16").startswith("laion2b")  # its LAION-2B tag is another one
+    with pytest.raises(ValueError, match="no pretrained weights for 'coca_base'"):
+        default_pretrained("coca_base")
 
 
 def test_download_failure_names_the_ways_out():

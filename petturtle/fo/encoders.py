@@ -44,14 +44,24 @@ def is_model_name(name):
 
 
 def default_pretrained(model):
-    """The weights ``compute_clusters`` uses for a model given by name: LAION-2B where the
-    architecture has them, else its first listed tag (``openai`` for the paper's RN50x64)."""
+    """The weights ``pretrained="default"`` stands for: LAION-2B where the architecture has
+    them (``laion2b_s34b_b79k`` first), else its first listed tag (``openai`` for the paper's
+    RN50x64). A ValueError when open_clip lists no weights for it: random weights are never
+    picked silently."""
     if model == OFFLINE_MODEL or model.startswith(("hf-hub:", "local-dir:")):
         return None
     import open_clip
 
+    if model not in open_clip.list_models():
+        return None  # load_encoder names the unknown model
     tags = open_clip.list_pretrained_tags_by_model(model)
-    return "laion2b_s34b_b79k" if "laion2b_s34b_b79k" in tags else (tags[0] if tags else None)
+    if not tags:
+        raise ValueError(
+            f"open_clip has no pretrained weights for {model!r}: pass pretrained='/path/to/checkpoint.pt', "
+            "pretrained=None for random weights, or pick a model with weights (open_clip.list_pretrained())"
+        )
+    laion = [t for t in tags if t.startswith("laion2b")]
+    return "laion2b_s34b_b79k" if "laion2b_s34b_b79k" in tags else (laion or tags)[0]
 
 
 def load_encoder(model, pretrained, device):
