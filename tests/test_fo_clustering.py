@@ -170,6 +170,10 @@ def _nan_row(dataset):
     first.save()
 
 
+def _three_embedded(dataset):
+    dataset.skip(3).set_field("emb", None).save()
+
+
 def _other_run_owns_field(dataset):
     petturtle.compute_clusters(dataset, N_CLASSES, embeddings="emb", run_key="owner", label_field="taken", **FAST)
 
@@ -186,6 +190,7 @@ BAD_INPUTS = {
     "nan embeddings": (_nan_row, None, {}, "NaN"),
     "too many clusters": (None, lambda d: d.limit(4), {}, "larger than the number of samples"),
     "no sample embedded": (None, lambda d: d.exists("emb", False), {}, "no samples"),
+    "fewer embedded than clusters": (_three_embedded, None, {}, "only 3 of the 183 samples have embeddings"),
     "existing label field": (None, None, {"label_field": "gt"}, "already exists"),
     "existing run": (_existing_run, None, {}, "already exists"),
     "overwrite of other data": (None, None, {"label_field": "gt", "overwrite": True}, "will not replace"),
@@ -210,6 +215,16 @@ def test_bad_input_leaves_dataset_unchanged(blobs_dataset, case):
     with pytest.raises(ValueError, match=message):
         petturtle.compute_clusters(samples, N_CLASSES, **arguments)
     assert _snapshot(blobs_dataset) == before
+
+
+def test_a_new_empty_dataset_is_refused_as_empty(make_dataset):
+    dataset = make_dataset()
+    before = _snapshot(dataset)
+    with pytest.raises(ValueError, match="no samples"):
+        petturtle.compute_clusters(dataset, 2)
+    with pytest.raises(ValueError, match="no samples"):
+        petturtle.compute_embeddings(dataset)
+    assert _snapshot(dataset) == before
 
 
 def test_non_image_dataset_is_refused(make_dataset):

@@ -87,8 +87,8 @@ def compute_clusters(
 
     Returns a ``ClusteringResults``.
     """
+    check_not_empty(samples)  # first: an empty dataset has no media type yet
     check_image_collection(samples)
-    check_not_empty(samples)
     if method not in METHODS:
         raise ValueError(f"method must be one of {METHODS}, got {method!r}")
     if engine_params is not None and not isinstance(engine_params, dict):

@@ -16,7 +16,7 @@ from PIL import Image
 from ..device import resolve_device
 from .encoders import default_pretrained, load_encoder
 from .progress import StageProgress
-from .samples import check_image_collection, write_by_id
+from .samples import check_image_collection, check_not_empty, write_by_id
 
 logger = logging.getLogger(__name__)
 
@@ -104,6 +104,7 @@ def compute_embeddings(
     Returns an ``EmbeddingResults``. Unreadable images are skipped, tagged
     ``petturtle_unreadable`` and listed in ``unreadable_ids``.
     """
+    check_not_empty(samples)  # first: an empty dataset has no media type yet
     check_image_collection(samples)
     if model == "efficientnet-lite0":
         pretrained = None

@@ -24,7 +24,7 @@ def check_image_collection(samples):
 
 def check_not_empty(samples):
     if len(samples) == 0:
-        raise ValueError("the dataset or view has no samples: there is nothing to cluster")
+        raise ValueError("the dataset or view has no samples: add images or pass a non-empty view")
 
 
 def write_by_id(dataset, field, ids, values):
