@@ -158,6 +158,27 @@ def test_overwrite_replaces_run_and_labels(blobs_dataset):
     assert petturtle.load_clusters(blobs_dataset, "pet_turtle").method == "kmeans"
 
 
+def test_a_failed_overwrite_keeps_the_old_run(blobs_dataset, monkeypatch):
+    from petturtle.fo import clustering
+
+    petturtle.compute_clusters(blobs_dataset, N_CLASSES, embeddings="emb", **FAST)
+    before = _snapshot(blobs_dataset)
+
+    def write_then_fail(dataset, field, *args):
+        clustering._write_labels.__wrapped__(dataset, field, *args)
+        raise RuntimeError("the database went away")
+
+    write_then_fail.__wrapped__ = clustering._write_labels
+    monkeypatch.setattr(clustering, "_write_labels", write_then_fail)
+    with pytest.raises(RuntimeError, match="went away"):
+        petturtle.compute_clusters(blobs_dataset, 3, embeddings="emb", method="kmeans", overwrite=True)
+    after = _snapshot(blobs_dataset)
+    # The scratch labels were written and removed, so only the modification times moved.
+    for snapshot in (before, after):
+        del snapshot[1]["last_modified_at"]
+    assert after == before
+
+
 def _different_dimensions(dataset):
     first = dataset.first()
     first["emb"] = np.zeros(7, dtype=np.float32)

@@ -136,9 +136,9 @@ def compute_clusters(
         if gt_field is not None:
             results.evaluation = evaluate_against(samples, gt_field, ids, [names[i] for i in ranked_labels])
 
-        if overwrite:
-            _clear_previous(dataset, label_field, run_key)
-        _write_labels(dataset, label_field, ids, ranked_labels, confidences, names, report)
+        _write_labels_replacing(
+            dataset, label_field, run_key, overwrite, ids, ranked_labels, confidences, names, report
+        )
         samples.register_run(run_key, config, results=results)
     if results.n_skipped:
         logger.warning("%d samples without embeddings were skipped and got no label", results.n_skipped)
@@ -346,6 +346,25 @@ def _clear_previous(dataset, label_field, run_key):
         dataset.delete_run(run_key)  # its cleanup deletes its label field
     if dataset.has_sample_field(label_field):  # in case that cleanup failed (FiftyOne only logs it)
         dataset.delete_sample_field(label_field)
+
+
+def _write_labels_replacing(dataset, label_field, run_key, overwrite, ids, ranked_labels, confidences, names, progress):
+    """Writes the labels; with ``overwrite`` they go to a scratch field first, and the run they
+    replace is deleted only once they are all written, so a failed write keeps the old run."""
+    if not overwrite:
+        _write_labels(dataset, label_field, ids, ranked_labels, confidences, names, progress)
+        return
+    scratch = f"{label_field}_petturtle_pending"
+    if dataset.has_sample_field(scratch):  # left by a process killed mid-write
+        dataset.delete_sample_field(scratch)
+    try:
+        _write_labels(dataset, scratch, ids, ranked_labels, confidences, names, progress)
+    except BaseException:
+        if dataset.has_sample_field(scratch):
+            dataset.delete_sample_field(scratch)
+        raise
+    _clear_previous(dataset, label_field, run_key)
+    dataset.rename_sample_field(scratch, label_field)
 
 
 def _write_labels(dataset, label_field, ids, ranked_labels, confidences, names, progress):
