@@ -106,6 +106,18 @@ def test_unknown_model_and_tag_are_named():
         load_encoder("ViT-B-32", "no-such-tag", torch.device("cpu"))
 
 
+def test_a_model_of_another_width_is_refused_before_it_writes(make_dataset, image_files):
+    dataset = _image_dataset(make_dataset, image_files)
+    first = dataset.first()
+    first["emb"] = np.ones(5, dtype=np.float32)  # from some 5-d model
+    first.save()
+    before = dataset.values("emb")
+    with pytest.raises(ValueError, match="gives 16-d vectors, but field 'emb' already holds 5-d ones"):
+        petturtle.compute_embeddings(dataset, model=TINY_CLIP, pretrained=None, embeddings_field="emb", num_workers=0)
+    after = dataset.values("emb")
+    assert [None if v is None else v.tolist() for v in after] == [None if v is None else v.tolist() for v in before]
+
+
 def test_default_weights_follow_the_architecture():
     from petturtle.fo.encoders import default_pretrained
 

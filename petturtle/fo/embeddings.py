@@ -119,6 +119,8 @@ def compute_embeddings(
         )
     todo = samples if overwrite or existing is None else samples.exists(embeddings_field, False)
     n_already = len(samples) - len(todo) if existing is not None and not overwrite else 0
+    # Vectors this call leaves in place fix the length new ones must have.
+    kept_length = None if overwrite or existing is None else _first_vector_length(dataset, embeddings_field)
     ids, filepaths = todo.values(["id", "filepath"])
     result = EmbeddingResults(embeddings_field, model, pretrained, 0, n_already, [], None)
     if not ids:
@@ -151,6 +153,12 @@ def compute_embeddings(
         for indices, images, bad in loader:
             if images is not None:
                 vectors = encoder(images.to(device, non_blocking=True)).float().cpu().numpy()
+                if kept_length is not None and vectors.shape[1] != kept_length:
+                    raise ValueError(
+                        f"{model!r} gives {vectors.shape[1]}-d vectors, but field {embeddings_field!r} "
+                        f"already holds {kept_length}-d ones from another model: choose another "
+                        "embeddings_field, or re-embed every sample with overwrite=True"
+                    )
                 result.dim = vectors.shape[1]
                 pending_ids.extend(ids[i] for i in indices)
                 pending_vectors.extend(np.ascontiguousarray(vectors))
@@ -168,3 +176,8 @@ def compute_embeddings(
             len(result.unreadable_ids), UNREADABLE_TAG, result.unreadable_ids[:5],
         )
     return result
+
+
+def _first_vector_length(dataset, field):
+    first = dataset.exists(field).limit(1).values(field)
+    return len(first[0]) if first else None
