@@ -144,6 +144,11 @@ def test_rename_and_delete(blobs_dataset):
     petturtle.rename_clusters(blobs_dataset, "renamed", "again", new_label_field="custom")
     assert blobs_dataset.get_run_info("again").config.label_field == "custom"
     assert blobs_dataset.values("custom.label") == labels
+    petturtle.rename_clusters(blobs_dataset, "again", "custom")
+    petturtle.rename_clusters(blobs_dataset, "custom", "kept", new_label_field="custom")  # keep the field
+    assert blobs_dataset.get_run_info("kept").config.label_field == "custom"
+    assert blobs_dataset.values("custom.label") == labels
+    petturtle.rename_clusters(blobs_dataset, "kept", "again", new_label_field="custom")
     petturtle.delete_clusters(blobs_dataset, "again")
     assert blobs_dataset.list_runs() == [] and not blobs_dataset.has_sample_field("custom")
     with pytest.raises(ValueError, match="no clustering run 'again'"):
@@ -156,6 +161,19 @@ def test_overwrite_replaces_run_and_labels(blobs_dataset):
     assert blobs_dataset.list_runs() == ["pet_turtle"] and first is not second
     assert set(blobs_dataset.values("pet_turtle.label")) == {"cluster_00", "cluster_01", "cluster_02"}
     assert petturtle.load_clusters(blobs_dataset, "pet_turtle").method == "kmeans"
+
+
+def test_fiftyone_rename_run_moves_a_label_field_named_after_the_key(blobs_dataset):
+    petturtle.compute_clusters(blobs_dataset, N_CLASSES, embeddings="emb", **FAST)
+    labels = blobs_dataset.values("pet_turtle.label")
+    blobs_dataset.rename_run("pet_turtle", "renamed")
+    assert blobs_dataset.values("renamed.label") == labels and not blobs_dataset.has_sample_field("pet_turtle")
+    assert petturtle.load_clusters(blobs_dataset, "renamed").label_field == "renamed"
+    # A field named otherwise stays where it is.
+    petturtle.rename_clusters(blobs_dataset, "renamed", "renamed2", new_label_field="custom")
+    blobs_dataset.rename_run("renamed2", "renamed3")
+    assert blobs_dataset.get_run_info("renamed3").config.label_field == "custom"
+    assert blobs_dataset.values("custom.label") == labels
 
 
 def test_a_failed_overwrite_keeps_the_old_run(blobs_dataset, monkeypatch):

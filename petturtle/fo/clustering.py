@@ -165,16 +165,16 @@ def rename_clusters(dataset, run_key, new_run_key, new_label_field=None):
     new_label_field = new_run_key if new_label_field is None else new_label_field
     if new_run_key != run_key and dataset.has_run(new_run_key):
         raise ValueError(f"a run {new_run_key!r} already exists: choose another new_run_key")
-    results = dataset.load_run_results(run_key)
-    label_field = results.config.label_field
+    label_field = dataset.get_run_info(run_key).config.label_field
     if new_label_field != label_field and dataset.has_sample_field(new_label_field):
         raise ValueError(f"field {new_label_field!r} already exists: choose another new_label_field")
-    if new_label_field != label_field:
-        dataset.rename_sample_field(label_field, new_label_field)
+    if new_run_key != run_key:
+        dataset.rename_run(run_key, new_run_key)  # Clustering.rename may move the label field
+    results = dataset.load_run_results(new_run_key)
+    if results.config.label_field != new_label_field:
+        dataset.rename_sample_field(results.config.label_field, new_label_field)
         results.config.label_field = new_label_field
         results.save_config()
-    if new_run_key != run_key:
-        dataset.rename_run(run_key, new_run_key)
     return results
 
 

@@ -37,6 +37,17 @@ class Clustering(fors.Run):
         if dataset.has_sample_field(self.config.label_field):
             dataset.delete_sample_field(self.config.label_field)
 
+    def rename(self, samples, key, new_key):
+        """FiftyOne's ``rename_run`` calls this: a label field named after the run key (the
+        default) follows the key, unless a field of the new name already exists."""
+        dataset = samples._root_dataset
+        if self.config.label_field == key and dataset.has_sample_field(key) and not dataset.has_sample_field(new_key):
+            # Through the results, so a copy FiftyOne holds in its cache learns the new field too.
+            results = dataset.load_run_results(key)
+            dataset.rename_sample_field(key, new_key)
+            results.config.label_field = new_key
+            results.save_config()
+
 
 class ClusteringResults(fors.RunResults):
     """What a clustering run found: cluster names and sizes (largest first), the prior, the
