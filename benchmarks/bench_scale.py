@@ -74,6 +74,10 @@ def main():
     parser.add_argument("--dim", type=int, default=512)
     parser.add_argument("--clusters", type=int, default=10)
     parser.add_argument("--n-iter", type=int, default=20, help="outer steps of the (small) fit schedule")
+    parser.add_argument(
+        "--search", action="store_true",
+        help="the default call instead: label-free search over the 88 (gamma, alpha) pairs, default schedule",
+    )
     parser.add_argument("--method", default="pet-turtle", choices=["pet-turtle", "turtle", "kmeans"])
     parser.add_argument("--device", default="auto")
     args = parser.parse_args()
@@ -104,18 +108,24 @@ def main():
             if done == total and stage in ("read", "write"):
                 meter.enter("fit" if stage == "read" else "save run")
 
-        engine_params = None if args.method == "kmeans" else {"n_iter": args.n_iter, "inner_steps": 5}
+        if args.search:
+            settings = {"gamma": "auto", "alpha": "auto"}
+        else:
+            settings = {"gamma": 10.0, "alpha": 1.0}
+            if args.method != "kmeans":
+                settings["engine_params"] = {"n_iter": args.n_iter, "inner_steps": 5}
         petturtle.compute_clusters(
-            dataset, args.clusters, embeddings="embedding", method=args.method, gamma=10.0, alpha=1.0,
-            engine_params=engine_params, random_state=0, device=args.device, progress=on_progress,
+            dataset, args.clusters, embeddings="embedding", method=args.method,
+            random_state=0, device=args.device, progress=on_progress, **settings,
         )
         meter.close()
     finally:
         fo.delete_dataset(dataset.name)
 
     matrix_mib = args.samples * args.dim * 4 / 2**20
+    fit = "label-free search, default schedule" if args.search else f"gamma=10, alpha=1, n_iter={args.n_iter}"
     print(f"\n{args.samples} x {args.dim} float32 ({matrix_mib:.0f} MiB matrix), {args.method}, "
-          f"{args.clusters} clusters, n_iter={args.n_iter}")
+          f"{args.clusters} clusters, {fit}")
     print(f"RSS before clustering: {baseline / 2**20:.0f} MiB (libraries and the inserted samples)")
     print(f"{'stage':<16} {'seconds':>9} {'peak RSS MiB':>13} {'above start':>12} {'x matrix':>9}")
     for stage, row in meter.rows.items():

@@ -35,6 +35,10 @@ def _select(configs, scores, n_empty):
     return max(by_alpha[best_alpha], key=lambda i: scores[i])
 
 
+def _label_dtype(n_clusters):
+    return torch.int16 if n_clusters <= torch.iinfo(torch.int16).max else torch.int32
+
+
 def _is_overwritable(x):
     if torch.is_tensor(x):
         return x.dtype == torch.float32 and x.device.type == "cpu" and x.is_contiguous()
@@ -162,7 +166,10 @@ class PetTurtle:
 
         batch = min(self.batch_size, reduced[0].shape[0])
         chunk = max(1, _MAX_PASS_ELEMENTS // (batch * n_clusters))
-        encoders, histories, labelings = [], [], []
+        encoders, histories = [], []
+        # Every configuration's labeling, in the narrowest integer type that holds the cluster
+        # indices: at a million samples the 88 labelings would take 700 MB as int64.
+        labels = torch.empty(len(configs), reduced[0].shape[0], dtype=_label_dtype(n_clusters), device=device)
         for start in range(0, len(configs), chunk):
             part = configs[start : start + chunk]
             gammas = torch.tensor([g for g, _ in part], device=device)
@@ -179,10 +186,9 @@ class PetTurtle:
             )
             encoders.append(enc)
             histories.append(history)
-            labelings.append(self._labels(enc, reduced, reduce=lambda p: p.argmax(-1)).T)
+            self._labels(enc, reduced, reduce=lambda p: p.argmax(-1).to(labels.dtype), out=labels[start : start + chunk].T)
 
-        labels = torch.cat(labelings)
-        sizes_per_config = [torch.bincount(l, minlength=n_clusters).cpu().numpy() for l in labels]
+        sizes_per_config = [torch.bincount(l.long(), minlength=n_clusters).cpu().numpy() for l in labels]
         if len(configs) > 1:
             if progress is not None:
                 progress("select", 0, 1)
@@ -243,16 +249,21 @@ class PetTurtle:
     def predict(self, X):
         return self.predict_proba(X).argmax(1).astype(np.int64)
 
-    def _labels(self, encoders, reduced, reduce=None):
-        """Label distributions (N, G, C), or ``reduce`` of them, by chunks whose (rows, G, C) stay small."""
+    def _labels(self, encoders, reduced, reduce=None, out=None):
+        """Label distributions (N, G, C), or ``reduce`` of them, by chunks whose (rows, G, C) stay
+        small; written into ``out`` when given (then nothing is returned)."""
         n_configs, n_clusters = encoders.gains[0].shape
         rows = max(1, _LABEL_CHUNK_ELEMENTS // (n_configs * n_clusters))
         with torch.no_grad():
             parts = []
             for i in range(0, reduced[0].shape[0], rows):
                 labels = encoders.label_distribution([z[i : i + rows] for z in reduced], self.method)
-                parts.append(labels if reduce is None else reduce(labels))
-        return torch.cat(parts)
+                part = labels if reduce is None else reduce(labels)
+                if out is None:
+                    parts.append(part)
+                else:
+                    out[i : i + rows] = part
+        return None if out is not None else torch.cat(parts)
 
     def _check_fitted(self):
         if not hasattr(self, "encoders_"):

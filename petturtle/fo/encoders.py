@@ -112,8 +112,10 @@ def _load_open_clip(model, pretrained):
             )
     try:
         clip_model, _, preprocess = open_clip.create_model_and_transforms(model, pretrained=pretrained)
-    except RuntimeError as error:
-        if is_checkpoint or "download" not in str(error).lower():
+    except (RuntimeError, OSError) as error:
+        # open_clip words it "download" for its own URLs, "HF Hub" for hf-hub: models.
+        message = str(error).lower()
+        if is_checkpoint or not any(word in message for word in ("download", "hf hub", "hugging", "connect")):
             raise
         raise RuntimeError(
             f"could not download the {model!r} weights {pretrained!r} (no internet access, or the "
