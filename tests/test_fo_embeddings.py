@@ -133,9 +133,10 @@ def test_download_failure_names_the_ways_out():
     """With the Hugging Face hub offline, asking for CLIP weights gives an actionable error."""
     code = (
         "import torch; from petturtle.fo.encoders import load_encoder\n"
-        "try:\n    load_encoder('ViT-B-32', 'laion2b_s34b_b79k', torch.device('cpu'))\n"
-        "except RuntimeError as e:\n    print(e)\n"
+        "for model, tag in [('ViT-B-32', 'laion2b_s34b_b79k'), ('hf-hub:laion/CLIP-ViT-B-32-laion2B-s34B-b79K', None)]:\n"
+        "    try:\n        load_encoder(model, tag, torch.device('cpu'))\n"
+        "    except RuntimeError as e:\n        print(e)\n"
     )
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_HOME": "/nonexistent-petturtle-test-cache"}
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120).stdout
-    assert "could not download" in out and "local checkpoint" in out and "efficientnet-lite0" in out
+    assert out.count("could not download") == 2 and "local checkpoint" in out and "efficientnet-lite0" in out

@@ -118,7 +118,7 @@ def _load_open_clip(model, pretrained):
         if is_checkpoint or not any(word in message for word in ("download", "hf hub", "hugging", "connect")):
             raise
         raise RuntimeError(
-            f"could not download the {model!r} weights {pretrained!r} (no internet access, or the "
+            f"could not download the {model!r} weights{f' {pretrained!r}' if pretrained else ''} (no internet access, or the "
             f"host refused: {error}). Either pass a local checkpoint file, "
             f"compute_embeddings(..., model={model!r}, pretrained='/path/to/weights.pt'), or embed "
             f"offline with model={OFFLINE_MODEL!r}, whose ImageNet weights ship in the "
