@@ -93,8 +93,8 @@ class ClusterSizesPanel(foo.Panel):
 
     def _show_run(self, ctx, run_key):
         run_keys = petturtle.list_cluster_runs(ctx.dataset)
-        if run_key not in run_keys:
-            run_key = run_keys[-1] if run_keys else None
+        if run_key not in run_keys:  # first load, or the run was deleted: show the newest
+            run_key = max(run_keys, key=lambda k: ctx.dataset.get_run_info(k).timestamp) if run_keys else None
         # header.run_key is where the App keeps the dropdown's value
         ctx.panel.state.set({"run_keys": run_keys, "run_key": run_key, "header.run_key": run_key, "cluster": None})
         if run_key is None:

@@ -49,11 +49,11 @@ def test_without_runs_the_panel_says_how_to_make_one(dataset):
 
 
 def test_load_charts_the_latest_run(dataset):
-    cluster(dataset, "first", method="turtle")
-    results = cluster(dataset, "second", gt_field="ground_truth")
+    cluster(dataset, "z_first", method="turtle")
+    results = cluster(dataset, "a_second", gt_field="ground_truth")
     event = PanelEvent(dataset, "on_load")
 
-    assert event.state["run_keys"] == ["first", "second"] and event.state["run_key"] == "second"
+    assert event.state["run_keys"] == ["a_second", "z_first"] and event.state["run_key"] == "a_second"
     bars, prior, uniform = event.data["sizes"]
     assert bars["x"] == results.cluster_names and bars["y"] == results.cluster_sizes
     n_samples = sum(results.cluster_sizes)
