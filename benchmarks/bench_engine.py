@@ -42,6 +42,15 @@ def probe_accuracy(X, y, seed, folds=5):
     return correct / len(y)
 
 
+def load_embeddings(threads):
+    """The shared embeddings as float32 with their labels, torch set to ``threads`` threads."""
+    if not DATA.exists():
+        raise SystemExit(f"needs {DATA} (the shared CIFAR-10 embeddings); it is absent here")
+    torch.set_num_threads(threads)
+    data = np.load(DATA)
+    return data["X"].astype(np.float32), data["y"]
+
+
 def timed(fn):
     start = time.perf_counter()
     out = fn()
@@ -55,11 +64,7 @@ def main():
     parser.add_argument("--subsets", nargs="+", default=list(SUBSETS), choices=list(SUBSETS))
     parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args()
-    if not DATA.exists():
-        raise SystemExit(f"needs {DATA} (the shared CIFAR-10 embeddings); it is absent here")
-    torch.set_num_threads(args.threads)
-    data = np.load(DATA)
-    X_all, y_all = data["X"].astype(np.float32), data["y"]
+    X_all, y_all = load_embeddings(args.threads)
 
     methods = {
         "K-means++": lambda X, a, s: KMeans(10, random_state=s, device="cpu").fit(X),

@@ -24,7 +24,7 @@ import argparse
 import numpy as np
 import torch
 
-from bench_engine import DATA, SUBSETS, power_law_subset
+from bench_engine import SUBSETS, load_embeddings, power_law_subset
 from petturtle import PetTurtle, evaluate_clustering
 from petturtle.engine import Schedule, fit_grid
 from petturtle.priors import ALPHA_GRID, GAMMA_GRID, power_law_priors
@@ -94,11 +94,7 @@ def main():
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args()
-    if not DATA.exists():
-        raise SystemExit(f"needs {DATA} (the shared CIFAR-10 embeddings); it is absent here")
-    torch.set_num_threads(args.threads)
-    data = np.load(DATA)
-    X_all, y_all = data["X"].astype(np.float32), data["y"]
+    X_all, y_all = load_embeddings(args.threads)
 
     header = "| subset | criterion | " + " | ".join(f"α={a:g}" for a in ALPHA_GRID) + " | α picked | truth's rank | picked: acc / mpca / NMI |"
     print(header)
