@@ -68,13 +68,13 @@ class TaskEncoders:
     def weights(self):
         return [v * (g / v.norm(dim=0).clamp_min(1e-12)) for v, g in zip(self.directions, self.gains)]
 
-    def logits(self, spaces):
-        """Per space: (n, G, C)."""
-        return [_linear(z, w, b) for z, w, b in zip(spaces, self.weights(), self.biases)]
-
     def label_distribution(self, spaces, method):
         """Soft labels averaged over spaces: (n, G, C)."""
-        return _mean_labels(self.logits(spaces), method)
+        per_space = [
+            label_distribution(_linear(z, w, b), method)
+            for z, w, b in zip(spaces, self.weights(), self.biases)
+        ]
+        return torch.stack(per_space).mean(0)
 
     def select(self, config):
         """The encoders of one configuration, kept with a grid axis of length 1."""
@@ -102,10 +102,6 @@ def _kmeans_plus_plus(spaces, n_clusters, generator, max_samples=20000):
         chosen.append(pick)
         closest = torch.minimum(closest, (points - points[pick]).pow(2).sum(1))
     return pool[torch.tensor(chosen, device=device)]
-
-
-def _mean_labels(logits, method):
-    return torch.stack([label_distribution(l, method) for l in logits]).mean(0)
 
 
 def _linear(z, weight, bias):
@@ -146,8 +142,7 @@ def fit_grid(spaces, n_clusters, method, gammas, priors, sort_prior, schedule, g
             index = torch.randint(n_samples, (schedule.batch_size,), generator=generator).to(device)
             batch = [z[index] for z in spaces]
 
-        logits = encoders.logits(batch)
-        labels = _mean_labels(logits, method)
+        labels = encoders.label_distribution(batch, method)
         targets = labels.detach()
         if not schedule.warm_start:
             with torch.no_grad():
