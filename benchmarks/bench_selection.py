@@ -35,8 +35,11 @@ N_CLUSTERS = 10
 _SHRINKAGE = 0.1
 
 
-def grid_labelings(X, seed):
-    """Every (gamma, alpha) labeling of the default PetTurtle grid: (configs, labels (G, N), z)."""
+def grid_labelings(X, seed, method="pet-turtle"):
+    """Every (gamma, alpha) labeling of the default PetTurtle grid: (configs, labels (G, N), z).
+
+    ``method="turtle"`` trains the same grid with TURTLE's softmax labels under the power-law prior.
+    """
     model = PetTurtle(N_CLUSTERS, random_state=seed, device="cpu")
     configs = [(g, a) for g in GAMMA_GRID for a in ALPHA_GRID]
     projection = Projection.fit(torch.as_tensor(X), model.n_components, torch.device("cpu"), model.row_norm)
@@ -45,12 +48,12 @@ def grid_labelings(X, seed):
         model.n_iter, model.inner_steps, model.batch_size, model.outer_lr, model.inner_lr, model.warm_start
     )
     encoders, _ = fit_grid(
-        [z], N_CLUSTERS, "pet-turtle", torch.tensor([g for g, _ in configs]),
+        [z], N_CLUSTERS, method, torch.tensor([g for g, _ in configs]),
         power_law_priors(N_CLUSTERS, [a for _, a in configs]), True, schedule,
         torch.Generator().manual_seed(seed),
     )
     with torch.no_grad():
-        labels = encoders.label_distribution([z], "pet-turtle").argmax(-1).T
+        labels = encoders.label_distribution([z], method).argmax(-1).T
     return configs, labels, z
 
 
