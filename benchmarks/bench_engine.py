@@ -51,6 +51,17 @@ def load_embeddings(threads):
     return data["X"].astype(np.float32), data["y"]
 
 
+def headline_scores(y, labels):
+    """(accuracy, mean per-class accuracy, NMI) of one labeling against the true classes."""
+    report = evaluate_clustering(y, labels)
+    return np.array([report["accuracy"], report["mean_per_class_accuracy"], report["nmi"]])
+
+
+def slashed(values):
+    """Scores written "0.123 / 0.456 / 0.789", as the tables show them."""
+    return " / ".join(f"{v:.3f}" for v in values)
+
+
 def timed(fn):
     start = time.perf_counter()
     out = fn()
@@ -84,8 +95,7 @@ def main():
             scores, picks, seconds = [], [], []
             for seed in range(seeds):
                 model, elapsed = timed(lambda: make(X, given, seed))
-                report = evaluate_clustering(y, model.labels_)
-                scores.append([report["accuracy"], report["mean_per_class_accuracy"], report["nmi"]])
+                scores.append(headline_scores(y, model.labels_))
                 picks.append(getattr(model, "alpha_", None))
                 seconds.append(elapsed)
             rows.append((name, len(y), one_cluster, method, np.array(scores), picks, np.mean(seconds)))

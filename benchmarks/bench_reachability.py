@@ -24,29 +24,21 @@ from itertools import combinations
 
 import numpy as np
 
-from bench_engine import SUBSETS, load_embeddings, power_law_subset
+from bench_engine import SUBSETS, headline_scores, load_embeddings, power_law_subset, slashed
 from bench_selection import N_CLUSTERS, grid_labelings
-from petturtle import PetTurtle, evaluate_clustering
+from petturtle import PetTurtle
 from petturtle.metrics import adjusted_rand_index
+from petturtle.objectives import LABEL_MAPS
 from petturtle.priors import ALPHA_GRID
 
 ACCURACY_GAIN = 0.08
-LABEL_MAPS = {"sparsemax": "pet-turtle", "softmax": "turtle"}
-
-
-def scores(y, labels):
-    """(accuracy, mean per-class accuracy, NMI) of one labeling."""
-    report = evaluate_clustering(y, labels)
-    return np.array([report["accuracy"], report["mean_per_class_accuracy"], report["nmi"]])
+# The engine's methods by the label map they train with: "sparsemax" -> "pet-turtle", ...
+METHOD_OF_LABEL_MAP = {label_map: method for method, label_map in LABEL_MAPS.items()}
 
 
 def shortfall(found, turtle):
     """The smallest margin over the target's three conditions; >= 0 means all are met."""
     return min(found[0] - turtle[0] - ACCURACY_GAIN, found[1] - turtle[1], found[2] - turtle[2])
-
-
-def fmt(values):
-    return " / ".join(f"{v:.3f}" for v in values)
 
 
 def seed_stability(labelings):
@@ -62,7 +54,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--subsets", nargs="+", default=["1", "1.5", "2"], choices=list(SUBSETS))
     parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
-    parser.add_argument("--labels", choices=list(LABEL_MAPS), default="sparsemax")
+    parser.add_argument("--labels", choices=list(METHOD_OF_LABEL_MAP), default="sparsemax")
     parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args()
     X_all, y_all = load_embeddings(args.threads)
@@ -75,17 +67,17 @@ def main():
         X, y = power_law_subset(X_all, y_all, SUBSETS[name])
         grids = []
         for seed in args.seeds:
-            turtle = scores(y, PetTurtle(N_CLUSTERS, method="turtle", random_state=seed, device="cpu").fit(X).labels_)
-            configs, labels, _ = grid_labelings(X, seed, LABEL_MAPS[args.labels])
+            turtle = headline_scores(y, PetTurtle(N_CLUSTERS, method="turtle", random_state=seed, device="cpu").fit(X).labels_)
+            configs, labels, _ = grid_labelings(X, seed, METHOD_OF_LABEL_MAP[args.labels])
             labels = labels.numpy()
             grids.append(labels)
-            found = [scores(y, labeling) for labeling in labels]
+            found = [headline_scores(y, labeling) for labeling in labels]
             margins = np.array([shortfall(f, turtle) for f in found])
             closest = int(np.argmax(margins))
             gamma, alpha = configs[closest]
             print(
-                f"| {name} | {seed} | {fmt(turtle)} | {int((margins >= 0).sum())} of {len(configs)} | "
-                f"{gamma:g}, {alpha:g} | {fmt(found[closest])} | {margins[closest]:+.3f} |",
+                f"| {name} | {seed} | {slashed(turtle)} | {int((margins >= 0).sum())} of {len(configs)} | "
+                f"{gamma:g}, {alpha:g} | {slashed(found[closest])} | {margins[closest]:+.3f} |",
                 flush=True,
             )
         if len(grids) > 1:
@@ -95,7 +87,7 @@ def main():
             picked_alpha = ALPHA_GRID[int(np.argmax(means))]
             candidates = np.flatnonzero(alphas == picked_alpha)
             picked = candidates[np.argmax(stability[candidates])]
-            picked_scores = np.mean([scores(y, grid[picked]) for grid in grids], axis=0)
+            picked_scores = np.mean([headline_scores(y, grid[picked]) for grid in grids], axis=0)
             stability_rows.append((name, means, picked_alpha, picked_scores))
 
     if stability_rows:
@@ -103,7 +95,7 @@ def main():
         print("| subset | " + " | ".join(f"α={a:g}" for a in ALPHA_GRID) + " | α picked | picked: acc / mpca / NMI (mean over seeds) |")
         print("|" + "---|" * (len(ALPHA_GRID) + 3))
         for name, means, picked_alpha, picked_scores in stability_rows:
-            print(f"| {name} | " + " | ".join(f"{m:.3f}" for m in means) + f" | {picked_alpha:g} | {fmt(picked_scores)} |")
+            print(f"| {name} | " + " | ".join(f"{m:.3f}" for m in means) + f" | {picked_alpha:g} | {slashed(picked_scores)} |")
 
 
 if __name__ == "__main__":

@@ -24,8 +24,8 @@ import argparse
 import numpy as np
 import torch
 
-from bench_engine import SUBSETS, load_embeddings, power_law_subset
-from petturtle import PetTurtle, evaluate_clustering
+from bench_engine import SUBSETS, headline_scores, load_embeddings, power_law_subset, slashed
+from petturtle import PetTurtle
 from petturtle.engine import Schedule, fit_grid
 from petturtle.priors import ALPHA_GRID, GAMMA_GRID, power_law_priors
 from petturtle.representation import Projection
@@ -113,21 +113,19 @@ def main():
             picked_alpha = ALPHA_GRID[int(np.argmax(means))]
             candidates = np.flatnonzero(alphas == picked_alpha)
             picked = candidates[np.argmax(scores[candidates])]
-            found = evaluate_clustering(y, labels[picked].numpy())
+            found = headline_scores(y, labels[picked].numpy())
             rank = 1 + int((scores > truth[criterion][0]).sum())
             print(
                 f"| {name} | {criterion} | " + " | ".join(f"{m:.3f}" for m in means)
-                + f" | {picked_alpha:g} | {rank} of {len(configs) + 1} | "
-                f"{found['accuracy']:.3f} / {found['mean_per_class_accuracy']:.3f} / {found['nmi']:.3f} |",
+                + f" | {picked_alpha:g} | {rank} of {len(configs) + 1} | {slashed(found)} |",
                 flush=True,
             )
         # With labels, for scale only: the best labeling the grid holds, by true NMI.
-        scored = [evaluate_clustering(y, l) for l in labels.numpy()]
-        best = max(range(len(configs)), key=lambda i: scored[i]["nmi"])
+        scored = [headline_scores(y, l) for l in labels.numpy()]
+        best = max(range(len(configs)), key=lambda i: scored[i][2])
         print(
             f"| {name} | best in grid by true NMI (uses labels) | " + " | ".join("" for _ in ALPHA_GRID)
-            + f" | {configs[best][1]:g} (γ={configs[best][0]:g}) | | {scored[best]['accuracy']:.3f} / "
-            f"{scored[best]['mean_per_class_accuracy']:.3f} / {scored[best]['nmi']:.3f} |",
+            + f" | {configs[best][1]:g} (γ={configs[best][0]:g}) | | {slashed(scored[best])} |",
             flush=True,
         )
 
